@@ -1,0 +1,324 @@
+package metrics
+
+import (
+	"fmt"
+	"image"
+	"sort"
+)
+
+// BoxAccOptions configures MaxBoxAcc. Zero values take the defaults of Choe et al. (CVPR 2020).
+type BoxAccOptions struct {
+	// Thresholds on the map relative to its max (pixels > t*max are foreground). Default 0, 0.01, ..., 0.99
+	// (wsolevaluation's cam_curve_interval 0.01; t = 1 would keep no pixel under the strict rule).
+	Thresholds []float64
+	// Delta is the IoU needed for a hit in MaxBoxAcc v1. Default 0.5.
+	Delta float64
+	// DeltasV2 are the IoU thresholds averaged by MaxBoxAccV2. Default {0.3, 0.5, 0.7}.
+	DeltasV2 []float64
+}
+
+func (o BoxAccOptions) withDefaults() BoxAccOptions {
+	if len(o.Thresholds) == 0 {
+		o.Thresholds = make([]float64, 100)
+		for i := range o.Thresholds {
+			o.Thresholds[i] = float64(i) / 100
+		}
+	} else {
+		o.Thresholds = append([]float64(nil), o.Thresholds...)
+		sort.Float64s(o.Thresholds)
+	}
+	if o.Delta <= 0 {
+		o.Delta = 0.5
+	}
+	if len(o.DeltasV2) == 0 {
+		o.DeltasV2 = []float64{0.3, 0.5, 0.7}
+	} else {
+		o.DeltasV2 = append([]float64(nil), o.DeltasV2...)
+	}
+	return o
+}
+
+// MaxBoxAcc accumulates the box accuracy of a dataset at every threshold (Choe et al., "Evaluating Weakly
+// Supervised Object Localization Methods Right", CVPR 2020):
+//
+//   - v1: the image's estimated box is the bounding box of the largest connected component of the
+//     thresholded map; a hit is IoU >= Delta (0.5) with any GT box. MaxBoxAcc = max over thresholds of the
+//     fraction of images hit.
+//   - v2: every component's box is an estimate; a hit is any estimate matching any GT box at IoU >= delta.
+//     MaxBoxAccV2 = mean over delta in DeltasV2 of the per-delta max over thresholds.
+//
+// The max over thresholds is taken on the whole dataset (one threshold for all images), so it needs an
+// accumulator: call Add once per image, then Value / ValueV2. Images without GT boxes are ignored.
+// Components are 8-connected; holes do not add boxes (wsolevaluation's RETR_TREE would add hole contours).
+type MaxBoxAcc struct {
+	opts   BoxAccOptions
+	n      int
+	hits   []int   // v1 hits per threshold
+	hitsV2 [][]int // [delta][threshold]
+}
+
+// NewMaxBoxAcc returns an empty accumulator.
+func NewMaxBoxAcc(opts BoxAccOptions) *MaxBoxAcc {
+	opts = opts.withDefaults()
+	a := &MaxBoxAcc{opts: opts, hits: make([]int, len(opts.Thresholds)), hitsV2: make([][]int, len(opts.DeltasV2))}
+	for i := range a.hitsV2 {
+		a.hitsV2[i] = make([]int, len(opts.Thresholds))
+	}
+	return a
+}
+
+// Options returns the options in use (defaults filled in).
+func (a *MaxBoxAcc) Options() BoxAccOptions { return a.opts }
+
+// Count is the number of images added (with at least one GT box).
+func (a *MaxBoxAcc) Count() int { return a.n }
+
+// Add scores one map against the GT boxes of the explained class. An image without GT boxes inside the map
+// is ignored (returns nil); a map of the wrong size is an error.
+func (a *MaxBoxAcc) Add(m []float32, w, h int, gt []image.Rectangle) error {
+	if err := validMap(m, w, h); err != nil {
+		return err
+	}
+	gt = clipBoxes(gt, w, h)
+	if len(gt) == 0 {
+		return nil
+	}
+	a.n++
+	best1, bestAll := boxIoUsPerThreshold(m, w, h, gt, a.opts.Thresholds)
+	for ti := range a.opts.Thresholds {
+		if best1[ti] >= a.opts.Delta {
+			a.hits[ti]++
+		}
+		for di, d := range a.opts.DeltasV2 {
+			if bestAll[ti] >= d {
+				a.hitsV2[di][ti]++
+			}
+		}
+	}
+	return nil
+}
+
+// Merge adds the counts of b (same options) into a.
+func (a *MaxBoxAcc) Merge(b *MaxBoxAcc) error {
+	if len(a.hits) != len(b.hits) || len(a.hitsV2) != len(b.hitsV2) || a.opts.Delta != b.opts.Delta {
+		return fmt.Errorf("metrics: MaxBoxAcc.Merge: accumulators have different options")
+	}
+	for i, t := range a.opts.Thresholds {
+		if b.opts.Thresholds[i] != t {
+			return fmt.Errorf("metrics: MaxBoxAcc.Merge: accumulators have different thresholds")
+		}
+	}
+	a.n += b.n
+	for i := range a.hits {
+		a.hits[i] += b.hits[i]
+	}
+	for d := range a.hitsV2 {
+		for i := range a.hitsV2[d] {
+			a.hitsV2[d][i] += b.hitsV2[d][i]
+		}
+	}
+	return nil
+}
+
+func (a *MaxBoxAcc) curve(hits []int) []float64 {
+	out := make([]float64, len(hits))
+	if a.n == 0 {
+		return out
+	}
+	for i, h := range hits {
+		out[i] = float64(h) / float64(a.n)
+	}
+	return out
+}
+
+// Curve is the v1 box accuracy at each threshold of Options().Thresholds.
+func (a *MaxBoxAcc) Curve() []float64 { return a.curve(a.hits) }
+
+// CurveV2 is the all-components box accuracy at each threshold for IoU threshold Options().DeltasV2[di].
+func (a *MaxBoxAcc) CurveV2(di int) []float64 { return a.curve(a.hitsV2[di]) }
+
+func argmaxCurve(c []float64) int {
+	bi := 0
+	for i, v := range c {
+		if v > c[bi] {
+			bi = i
+		}
+	}
+	return bi
+}
+
+// Value is MaxBoxAcc (v1): the best dataset box accuracy over thresholds; 0 for an empty accumulator.
+func (a *MaxBoxAcc) Value() float64 {
+	c := a.Curve()
+	if len(c) == 0 {
+		return 0
+	}
+	return c[argmaxCurve(c)]
+}
+
+// BestThreshold is the (first) threshold reaching Value.
+func (a *MaxBoxAcc) BestThreshold() float64 { return a.opts.Thresholds[argmaxCurve(a.Curve())] }
+
+// ValueV2 is MaxBoxAccV2: the mean over DeltasV2 of the best all-components box accuracy over thresholds.
+func (a *MaxBoxAcc) ValueV2() float64 {
+	if len(a.hitsV2) == 0 {
+		return 0
+	}
+	var s float64
+	for di := range a.hitsV2 {
+		c := a.CurveV2(di)
+		s += c[argmaxCurve(c)]
+	}
+	return s / float64(len(a.hitsV2))
+}
+
+// ClassMaxBoxAcc keeps one MaxBoxAcc per class plus one over all images.
+type ClassMaxBoxAcc struct {
+	All     *MaxBoxAcc
+	Classes []*MaxBoxAcc
+}
+
+// NewClassMaxBoxAcc returns accumulators for nClasses classes.
+func NewClassMaxBoxAcc(nClasses int, opts BoxAccOptions) *ClassMaxBoxAcc {
+	c := &ClassMaxBoxAcc{All: NewMaxBoxAcc(opts), Classes: make([]*MaxBoxAcc, nClasses)}
+	for i := range c.Classes {
+		c.Classes[i] = NewMaxBoxAcc(opts)
+	}
+	return c
+}
+
+// Add scores one image of class cls into its class and into All.
+func (c *ClassMaxBoxAcc) Add(cls int, m []float32, w, h int, gt []image.Rectangle) error {
+	if cls < 0 || cls >= len(c.Classes) {
+		return fmt.Errorf("metrics: ClassMaxBoxAcc.Add: class %d out of range [0,%d)", cls, len(c.Classes))
+	}
+	if err := c.Classes[cls].Add(m, w, h, gt); err != nil {
+		return err
+	}
+	return c.All.Add(m, w, h, gt)
+}
+
+// boxIoUsPerThreshold returns, for every threshold, the best IoU of the largest component's box with any GT
+// box (v1) and the best IoU of any component's box with any GT box (v2). Thresholds are nested (a higher
+// threshold keeps a subset of pixels), so instead of labelling the map once per threshold it sweeps the
+// thresholds from high to low, switching pixels on in decreasing value order and merging 8-neighbours with a
+// union-find that carries each component's bounding box, size and first pixel. The result equals running
+// Components at every threshold (tested).
+func boxIoUsPerThreshold(m []float32, w, h int, gt []image.Rectangle, thresholds []float64) (best1, bestAll []float64) {
+	best1 = make([]float64, len(thresholds))
+	bestAll = make([]float64, len(thresholds))
+	mx := mapMax(m)
+	if mx <= 0 {
+		return best1, bestAll
+	}
+	n := len(m)
+	// Bucket the pixels by the highest threshold index at which they are foreground (a counting sort:
+	// the order inside a bucket is irrelevant since components at a threshold do not depend on it).
+	levels := make([]float64, len(thresholds))
+	for ti, t := range thresholds {
+		levels[ti] = thresholdLevel(t, mx)
+	}
+	bucket := make([]int32, n) // highest ti with value > levels[ti], or -1
+	start := make([]int32, len(thresholds)+1)
+	for i, v := range m {
+		f := value(v)
+		// levels is nondecreasing: count the levels below f.
+		k := sort.Search(len(levels), func(j int) bool { return levels[j] >= f })
+		bucket[i] = int32(k - 1)
+		if k > 0 {
+			start[k-1]++
+		}
+	}
+	// Buckets from the highest threshold down, so order lists pixels by decreasing activation threshold.
+	var acc int32
+	for ti := len(thresholds) - 1; ti >= 0; ti-- {
+		c := start[ti]
+		start[ti] = acc
+		acc += c
+	}
+	order := make([]int32, acc)
+	for i, b := range bucket {
+		if b >= 0 {
+			order[start[b]] = int32(i)
+			start[b]++
+		}
+	}
+
+	parent := make([]int32, n)
+	size := make([]int32, n)
+	first := make([]int32, n)
+	x0, y0, x1, y1 := make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
+	rootPos := make([]int32, n) // position in roots, -1 when not a root
+	active := make([]bool, n)
+	var roots []int32
+	find := func(i int32) int32 {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	union := func(a, b int32) {
+		ra, rb := find(a), find(b)
+		if ra == rb {
+			return
+		}
+		if size[ra] < size[rb] {
+			ra, rb = rb, ra
+		}
+		parent[rb] = ra
+		size[ra] += size[rb]
+		first[ra] = min(first[ra], first[rb])
+		x0[ra], y0[ra] = min(x0[ra], x0[rb]), min(y0[ra], y0[rb])
+		x1[ra], y1[ra] = max(x1[ra], x1[rb]), max(y1[ra], y1[rb])
+		// Swap-delete rb from roots.
+		p := rootPos[rb]
+		last := roots[len(roots)-1]
+		roots[p] = last
+		rootPos[last] = p
+		roots = roots[:len(roots)-1]
+		rootPos[rb] = -1
+	}
+	p := 0
+	for ti := len(thresholds) - 1; ti >= 0; ti-- {
+		for ; p < len(order) && bucket[order[p]] >= int32(ti); p++ {
+			i := order[p]
+			x, y := int32(int(i)%w), int32(int(i)/w)
+			active[i], parent[i], size[i], first[i] = true, i, 1, i
+			x0[i], y0[i], x1[i], y1[i] = x, y, x+1, y+1
+			rootPos[i] = int32(len(roots))
+			roots = append(roots, i)
+			for dy := int32(-1); dy <= 1; dy++ {
+				for dx := int32(-1); dx <= 1; dx++ {
+					nx, ny := x+dx, y+dy
+					if (dx == 0 && dy == 0) || nx < 0 || ny < 0 || int(nx) >= w || int(ny) >= h {
+						continue
+					}
+					if j := ny*int32(w) + nx; active[j] {
+						union(i, j)
+					}
+				}
+			}
+		}
+		if len(roots) == 0 {
+			continue
+		}
+		largest := roots[0]
+		for _, r := range roots {
+			box := image.Rect(int(x0[r]), int(y0[r]), int(x1[r]), int(y1[r]))
+			b := 0.0
+			for _, g := range gt {
+				b = max(b, BoxIoU(box, g))
+			}
+			bestAll[ti] = max(bestAll[ti], b)
+			if size[r] > size[largest] || (size[r] == size[largest] && first[r] < first[largest]) {
+				largest = r
+			}
+		}
+		lbox := image.Rect(int(x0[largest]), int(y0[largest]), int(x1[largest]), int(y1[largest]))
+		for _, g := range gt {
+			best1[ti] = max(best1[ti], BoxIoU(lbox, g))
+		}
+	}
+	return best1, bestAll
+}

@@ -1,0 +1,121 @@
+// Package display shows neucam figures in a GoNB (Go Jupyter kernel) notebook: single images,
+// Grad-CAM rows and grids, and an interactive Explorer with class/method dropdowns and alpha/threshold
+// sliders that redraws one output block in place.
+//
+// It is the only package that imports gonbui. Outside a notebook (plain `go run`, tests) nothing can
+// be shown: the Show functions and Explorer.Run return ErrNotNotebook; the HTML they would send is
+// available from the *HTML functions.
+package display
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"image"
+	"strings"
+
+	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/neucam/neucam/gradcam/render"
+)
+
+// ErrNotNotebook is returned when there is no GoNB kernel to display to.
+var ErrNotNotebook = errors.New("display: not running inside a GoNB notebook (GONB_PIPE unset), nothing shown")
+
+// inNotebook reports whether a GoNB kernel started this program (gonbui.IsNotebook: GONB_PIPE is
+// set); a variable so tests don't depend on the environment they run in.
+var inNotebook = func() bool { return gonbui.IsNotebook }
+
+func showHTML(s string) error {
+	if !inNotebook() {
+		return ErrNotNotebook
+	}
+	gonbui.DisplayHTML(s)
+	return gonbui.Error()
+}
+
+// ShowImage displays img as a PNG.
+func ShowImage(img image.Image) error {
+	if !inNotebook() {
+		return ErrNotNotebook
+	}
+	if err := gonbui.DisplayImage(img); err != nil {
+		return fmt.Errorf("display: %w", err)
+	}
+	return gonbui.Error()
+}
+
+// ShowRows displays one render.ImageRow per panel (for its predicted class), one figure each.
+func ShowRows(panels []render.Panel, opts render.Options) error {
+	s, err := RowsHTML(panels, -1, opts)
+	if err != nil {
+		return err
+	}
+	return showHTML(s)
+}
+
+// ShowClassRows displays the multi-label view (render.ClassRow) of each panel.
+func ShowClassRows(panels []render.Panel, opts render.Options) error {
+	s, err := ClassRowsHTML(panels, opts)
+	if err != nil {
+		return err
+	}
+	return showHTML(s)
+}
+
+// ShowGrid displays all panels as one stacked image (render.Grid), in the given order.
+func ShowGrid(panels []render.Panel, opts render.Options) error {
+	img, err := render.Grid(panels, opts)
+	if err != nil {
+		return err
+	}
+	return ShowImage(img)
+}
+
+// RowsHTML is the HTML of ShowRows, with the map of class classIdx (-1: each panel's prediction).
+func RowsHTML(panels []render.Panel, classIdx int, opts render.Options) (string, error) {
+	var b strings.Builder
+	for _, p := range panels {
+		img, err := render.ImageRow(p, classIdx, opts)
+		if err != nil {
+			return "", err
+		}
+		if err := figure(&b, img, p.Name); err != nil {
+			return "", err
+		}
+	}
+	return wrap(b.String()), nil
+}
+
+// ClassRowsHTML is the HTML of ShowClassRows.
+func ClassRowsHTML(panels []render.Panel, opts render.Options) (string, error) {
+	var b strings.Builder
+	for _, p := range panels {
+		img, err := render.ClassRow(p, opts)
+		if err != nil {
+			return "", err
+		}
+		if err := figure(&b, img, p.Name); err != nil {
+			return "", err
+		}
+	}
+	return wrap(b.String()), nil
+}
+
+func figure(b *strings.Builder, img image.Image, name string) error {
+	// The rows are rendered at Options.Scale for sharpness; the browser shrinks them to fit.
+	f, err := render.HTMLFigure(img, "")
+	if err != nil {
+		return fmt.Errorf("display: %s: %w", name, err)
+	}
+	b.WriteString(f)
+	b.WriteByte('\n')
+	return nil
+}
+
+func wrap(body string) string {
+	return `<div class="neucam" style="overflow-x:auto">` + "\n" + body + "</div>"
+}
+
+func errorHTML(err error) string {
+	return `<pre style="color:#cf222e;white-space:pre-wrap">` + html.EscapeString(err.Error()) + "</pre>"
+}

@@ -1,0 +1,767 @@
+// Package gradcam is a model-agnostic CAM engine: Grad-CAM and friends (see Method) for any GoMLX model given as a
+// ModelFn returning logits and named feature maps.
+//
+// Design (after pytorch-grad-cam's base_cam): one engine computes maps, each method only supplies channel weights or
+// the map itself (methods.go). All classes come from one compiled graph and one forward pass per batch: the forward
+// runs once, then for each class k graph.Gradient(sum_b logits[b,k], features) builds only the head's backward (from
+// the target layers to the logits), never the backbone's. One verb: Explainer.Explain.
+package gradcam
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/support/exceptions"
+	"github.com/pkg/errors"
+)
+
+// ModelFn builds the model: images [B,S,S,1] float32 in [0,1] -> logits [B,K] and feature maps by layer name,
+// each [B,h,w,C]. It is called in inference mode (the graph is not marked as training).
+type ModelFn func(scope *model.Scope, images *graph.Node) (logits *graph.Node, features map[string]*graph.Node)
+
+// HeadWeightsFn returns the dense head's weights [C,K] (logit_k = sum_c W[c,k] * GAP(A)_c + b_k), for CAM.
+type HeadWeightsFn func(scope *model.Scope, g *graph.Graph) *graph.Node
+
+// HeadWeightsVariable returns a HeadWeightsFn reading the store variable at the given full path (e.g.
+// "/head/dense/weights"); a missing variable is a graph-building error naming the path.
+func HeadWeightsVariable(path string) HeadWeightsFn {
+	return func(scope *model.Scope, g *graph.Graph) *graph.Node {
+		v := scope.Store().GetVariable(path)
+		if v == nil {
+			exceptions.Panicf("gradcam: head weights variable %q not found in the store", path)
+		}
+		return v.NodeValue(g)
+	}
+}
+
+// TTAMode selects test-time augmentation: each transform is applied to the input, maps are computed and mapped back
+// with the inverse transform (at layer resolution), then averaged.
+type TTAMode int
+
+const (
+	TTANone     TTAMode = iota
+	TTAFlips            // identity, horizontal, vertical and both flips
+	TTADihedral         // all 8 symmetries of the square (needs square layer maps)
+)
+
+// Options configure an Explainer. Zero values give Grad-CAM, min-max normalisation, batch 16.
+type Options struct {
+	Method Method   // default GradCAM
+	Layers []string // target layers (names in the ModelFn's features); several are fused (see Result.Raw)
+	// HeadWeights is required by CAM: the dense head's [C,K] weights.
+	HeadWeights HeadWeightsFn
+
+	TTA          TTAMode
+	NoiseSamples int     // > 0: average maps over this many noisy copies (Smooth Grad-CAM++ style)
+	NoiseStd     float64 // std of the Gaussian noise added to [0,1] pixels; default 0.1
+	Seed         uint64  // noise RNG seed (results are reproducible)
+
+	Normalize  Normalization // how Maps are scaled to [0,1]; default NormMinMax
+	Percentile float64       // for NormPercentile; default 99
+
+	BatchSize    int // compiled batch size (the last batch is padded); default 16
+	ScoreCAMTopK int // ScoreCAM: use only the K channels of largest mean activation per image; 0 = all
+}
+
+// Result holds the probabilities and maps of one Explain call.
+type Result struct {
+	Probs [][]float32 // [N][K] softmax of the logits of the clean, untransformed images
+	// Targets is nil when all classes were explained (Raw[n][k], Maps[n][k] is class k); otherwise the class
+	// explained for each image (Raw[n][0], Maps[n][0]), with -1 resolved to the predicted class.
+	Targets []int
+	// Raw maps [N][T][LayerH*LayerW] at layer resolution, unnormalised, after ReLU (every method here ends with a
+	// ReLU, as in pytorch-grad-cam), averaged over TTA/noise passes. With several layers, Raw is their fusion: each
+	// layer's map is upsampled to the finest layer resolution, min-max normalised, and the maps are averaged.
+	Raw            [][][]float32
+	LayerW, LayerH int
+	// Maps [N][T][Size*Size]: Raw upsampled (bilinear, half-pixel centres) to the input size and normalised to
+	// [0,1] by Options.Normalize. Never NaN; a constant or zero-gradient map is all zeros.
+	Maps [][][]float32
+	Size int
+}
+
+// Explainer holds the compiled graphs for one (store, ModelFn, Options); reuse it across calls. It is safe for
+// concurrent use (calls are serialised).
+type Explainer struct {
+	backend compute.Backend
+	store   *model.Store
+	fn      ModelFn
+	opts    Options
+	spec    methodSpec
+
+	mu                             sync.Mutex
+	allExec, targetExec, probsExec *model.Exec
+	debugGrads                     bool // tests: also output the gradients [B,T,h,w,C] per layer
+}
+
+// NewExplainer validates the options and prepares (lazily compiled) executors.
+func NewExplainer(backend compute.Backend, store *model.Store, fn ModelFn, opts Options) (*Explainer, error) {
+	if backend == nil || store == nil || fn == nil {
+		return nil, errors.New("gradcam.NewExplainer: backend, store and model function are required")
+	}
+	if opts.Method == "" {
+		opts.Method = GradCAM
+	}
+	spec, ok := methodSpecs[opts.Method]
+	if !ok {
+		return nil, errors.Errorf("gradcam.NewExplainer: unknown method %q (known: %v)", opts.Method, Methods)
+	}
+	if len(opts.Layers) == 0 {
+		return nil, errors.New("gradcam.NewExplainer: Options.Layers is empty: name at least one feature layer")
+	}
+	if opts.Method == CAM && opts.HeadWeights == nil {
+		return nil, errors.New("gradcam.NewExplainer: method \"cam\" needs Options.HeadWeights (the dense head's [C,K] weights)")
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 16
+	}
+	if opts.NoiseStd <= 0 {
+		opts.NoiseStd = 0.1
+	}
+	if opts.Percentile <= 0 || opts.Percentile > 100 {
+		opts.Percentile = 99
+	}
+	if opts.NoiseSamples < 0 || opts.ScoreCAMTopK < 0 {
+		return nil, errors.New("gradcam.NewExplainer: NoiseSamples and ScoreCAMTopK must be >= 0")
+	}
+	return &Explainer{backend: backend, store: store, fn: fn, opts: opts, spec: spec}, nil
+}
+
+// Options returns the options in use (defaults filled in).
+func (e *Explainer) Options() Options { return e.opts }
+
+// buildGraph is the one graph behind every method: forward once, gradients of the target scores w.r.t. the target
+// layers, and the method's maps. Inputs: images [B,S,S,1] (and targets [B] int32 when perImage, -1 = predicted).
+// Outputs: probs [B,K], (resolved targets [B] when perImage), then per layer the maps [B,T,h,w] after ReLU
+// (ScoreCAM: the activations [B,h,w,C] instead), then (debugGrads) per layer the gradients.
+func (e *Explainer) buildGraph(scope *model.Scope, inputs []*graph.Node, perImage bool) []*graph.Node {
+	images := inputs[0]
+	g := images.Graph()
+	logits, feats := e.fn(scope, images)
+	if logits.Rank() != 2 {
+		exceptions.Panicf("gradcam: logits have shape %s, want [batch, classes]", logits.Shape())
+	}
+	logits = asF32(logits)
+	numClasses := logits.Shape().Dimensions[1]
+	outs := []*graph.Node{graph.Softmax(logits, -1)}
+	var onehot *graph.Node
+	if perImage {
+		pred := graph.ArgMax(logits, 1, dtypes.Int32)
+		t := graph.Where(graph.LessThan(inputs[1], graph.ZerosLike(inputs[1])), pred, inputs[1])
+		outs = append(outs, t)
+		onehot = graph.OneHot(t, numClasses, dtypes.Float32)
+	}
+	layers := make([]*graph.Node, len(e.opts.Layers))
+	for i, name := range e.opts.Layers {
+		f, ok := feats[name]
+		if !ok || f == nil {
+			exceptions.Panicf("gradcam: model has no feature %q (has %v)", name, featureNames(feats))
+		}
+		mustRank4(name, f)
+		layers[i] = f
+	}
+
+	// Gradients [B,T,h,w,C] per layer; the sum over the batch is fine since images don't interact in inference.
+	grads := make([]*graph.Node, len(layers))
+	if e.spec.needsGrad || e.debugGrads {
+		if perImage {
+			gs := graph.Gradient(graph.ReduceAllSum(graph.Mul(logits, onehot)), layers...)
+			for i := range gs {
+				grads[i] = graph.ExpandAxes(sanitize(asF32(gs[i])), 1)
+			}
+		} else {
+			perClass := make([][]*graph.Node, len(layers))
+			for k := range numClasses {
+				score := graph.ReduceAllSum(graph.SliceAxis(logits, 1, graph.AxisElem(k)))
+				for i, gk := range graph.Gradient(score, layers...) {
+					perClass[i] = append(perClass[i], sanitize(asF32(gk)))
+				}
+			}
+			for i := range layers {
+				grads[i] = graph.Stack(perClass[i], 1)
+			}
+		}
+	}
+
+	numT := numClasses
+	if perImage {
+		numT = 1
+	}
+	for i, f := range layers {
+		a := sanitize(asF32(f))
+		dims := a.Shape().Dimensions
+		var m *graph.Node
+		switch {
+		case e.opts.Method == ScoreCAM:
+			outs = append(outs, a)
+			continue
+		case e.opts.Method == CAM:
+			w := asF32(e.opts.HeadWeights(scope, g)) // [C,K]
+			if w.Rank() != 2 || w.Shape().Dimensions[0] != dims[3] || w.Shape().Dimensions[1] != numClasses {
+				exceptions.Panicf("gradcam: CAM head weights have shape %s, want [%d, %d] (layer %q channels x classes)",
+					w.Shape(), dims[3], numClasses, e.opts.Layers[i])
+			}
+			var cw *graph.Node // [B,T,C]
+			if perImage {
+				cw = graph.ExpandAxes(graph.Einsum("bk,ck->bc", onehot, w), 1)
+			} else {
+				cw = graph.BroadcastToDims(graph.ExpandAxes(graph.Transpose(w, 0, 1), 0), dims[0], numClasses, dims[3])
+			}
+			m = weightedMap(a, cw)
+		case e.spec.weights != nil:
+			m = weightedMap(a, e.spec.weights(a, grads[i]))
+		default:
+			m = e.spec.spatial(a, grads[i])
+			if m.Shape().Dimensions[1] != numT {
+				m = graph.BroadcastToDims(m, dims[0], numT, dims[1], dims[2])
+			}
+		}
+		outs = append(outs, relu(sanitize(m)))
+	}
+	if e.debugGrads {
+		outs = append(outs, grads...)
+	}
+	return outs
+}
+
+func featureNames(feats map[string]*graph.Node) []string {
+	names := make([]string, 0, len(feats))
+	for k := range feats {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (e *Explainer) exec(perImage bool) (*model.Exec, error) {
+	p := &e.allExec
+	if perImage {
+		p = &e.targetExec
+	}
+	if *p == nil {
+		ex, err := model.NewExec(e.backend, e.store, func(scope *model.Scope, inputs []*graph.Node) []*graph.Node {
+			return e.buildGraph(scope, inputs, perImage)
+		})
+		if err != nil {
+			return nil, errors.WithMessage(err, "gradcam: creating the executor")
+		}
+		*p = ex
+	}
+	return *p, nil
+}
+
+// probsExecutor is a forward-only graph: images -> softmax(logits). Used by Predict and ScoreCAM's masked forwards.
+func (e *Explainer) probsExecutor() (*model.Exec, error) {
+	if e.probsExec == nil {
+		ex, err := model.NewExec(e.backend, e.store, func(scope *model.Scope, images *graph.Node) *graph.Node {
+			logits, _ := e.fn(scope, images)
+			return graph.Softmax(asF32(logits), -1)
+		})
+		if err != nil {
+			return nil, errors.WithMessage(err, "gradcam: creating the forward executor")
+		}
+		e.probsExec = ex
+	}
+	return e.probsExec, nil
+}
+
+// layerOut is one pass's maps for one layer: maps[n][t] is a h x w map.
+type layerOut struct {
+	h, w int
+	maps [][][]float32
+}
+
+// passOut is the outcome of running the graph on N images (all batches).
+type passOut struct {
+	probs   [][]float32
+	targets []int // resolved, perImage only
+	layers  []layerOut
+	grads   [][]float32 // debugGrads: per layer, flat [N,T,h,w,C]
+}
+
+// Explain returns the probabilities and the maps of the images (each size*size row-major, values in [0,1]).
+// Without targets, every class is explained (T = K maps per image); with targets (one per image, -1 = the predicted
+// class) only that class (T = 1). NaN/Inf pixels are read as 0.
+func (e *Explainer) Explain(images [][]float32, size int, targets ...int) (*Result, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if size <= 0 {
+		return nil, errors.Errorf("gradcam.Explain: invalid image size %d", size)
+	}
+	perImage := targets != nil
+	if perImage && len(targets) != len(images) {
+		return nil, errors.Errorf("gradcam.Explain: %d targets for %d images: give one per image or none", len(targets), len(images))
+	}
+	clean := make([][]float32, len(images))
+	for i, img := range images {
+		if len(img) != size*size {
+			return nil, errors.Errorf("gradcam.Explain: image %d has %d pixels, want %d (size %d)", i, len(img), size*size, size)
+		}
+		clean[i] = make([]float32, len(img))
+		for j, v := range img {
+			clean[i][j] = finite(v)
+		}
+	}
+	res := &Result{Size: size}
+	if len(images) == 0 {
+		return res, nil
+	}
+
+	transforms := []Transform{NoTransform}
+	switch e.opts.TTA {
+	case TTAFlips:
+		transforms = Flips
+	case TTADihedral:
+		transforms = Dihedral
+	}
+	type pass struct {
+		t     Transform
+		noise int // -1 clean
+	}
+	var passes []pass
+	if e.opts.NoiseSamples == 0 {
+		for _, t := range transforms {
+			passes = append(passes, pass{t, -1})
+		}
+	} else {
+		for s := range e.opts.NoiseSamples {
+			for _, t := range transforms {
+				passes = append(passes, pass{t, s})
+			}
+		}
+	}
+
+	// Targets of the later passes are those of the clean image, so every pass explains the same class.
+	var resolved []int
+	if perImage {
+		resolved = slices.Clone(targets)
+	}
+	if e.opts.NoiseSamples > 0 {
+		// No clean pass among the passes: get the clean probabilities with a forward-only run.
+		probs, err := e.predict(clean, size)
+		if err != nil {
+			return nil, err
+		}
+		res.Probs = probs
+		if perImage {
+			for n, t := range resolved {
+				if t < 0 {
+					resolved[n] = argmax(probs[n])
+				}
+			}
+		}
+	}
+
+	var rng *rand.Rand
+	if e.opts.NoiseSamples > 0 {
+		rng = rand.New(rand.NewPCG(e.opts.Seed, 0x9e3779b97f4a7c15))
+	}
+	var sums []layerOut
+	noisy := clean
+	lastNoise := -1
+	for pi, p := range passes {
+		if p.noise != lastNoise {
+			noisy = make([][]float32, len(clean))
+			for n, img := range clean {
+				noisy[n] = make([]float32, len(img))
+				for j, v := range img {
+					noisy[n][j] = v + float32(rng.NormFloat64()*e.opts.NoiseStd)
+				}
+			}
+			lastNoise = p.noise
+		}
+		in := noisy
+		if p.t != NoTransform {
+			in = make([][]float32, len(noisy))
+			for n, img := range noisy {
+				in[n] = p.t.Apply(img, size, size)
+			}
+		}
+		out, err := e.run(in, size, perImage, resolved)
+		if err != nil {
+			return nil, err
+		}
+		if pi == 0 && e.opts.NoiseSamples == 0 {
+			res.Probs = out.probs
+			if perImage {
+				resolved = out.targets
+			}
+		}
+		if sums == nil {
+			sums = make([]layerOut, len(out.layers))
+		}
+		for l, lo := range out.layers {
+			if p.t.swaps() && lo.h != lo.w {
+				return nil, errors.Errorf("gradcam.Explain: TTA with rotations needs square layer maps, layer %q is %dx%d",
+					e.opts.Layers[l], lo.h, lo.w)
+			}
+			inv := p.t.Inverse()
+			if sums[l].maps == nil {
+				sums[l] = layerOut{h: lo.h, w: lo.w, maps: make([][][]float32, len(lo.maps))}
+			}
+			for n := range lo.maps {
+				if sums[l].maps[n] == nil {
+					sums[l].maps[n] = make([][]float32, len(lo.maps[n]))
+				}
+				for t, m := range lo.maps[n] {
+					if p.t != NoTransform {
+						m = inv.Apply(m, lo.w, lo.h)
+					}
+					if sums[l].maps[n][t] == nil {
+						sums[l].maps[n][t] = make([]float32, len(m))
+					}
+					acc := sums[l].maps[n][t]
+					for j, v := range m {
+						acc[j] += v
+					}
+				}
+			}
+		}
+	}
+	inv := 1 / float32(len(passes))
+	for _, lo := range sums {
+		for _, perT := range lo.maps {
+			for _, m := range perT {
+				for j := range m {
+					m[j] *= inv
+				}
+			}
+		}
+	}
+	if perImage {
+		res.Targets = resolved
+	}
+	res.Raw, res.LayerW, res.LayerH = fuse(sums)
+	res.Maps = make([][][]float32, len(res.Raw))
+	for n, perT := range res.Raw {
+		res.Maps[n] = make([][]float32, len(perT))
+		for t, m := range perT {
+			res.Maps[n][t] = Normalize(Resize(m, res.LayerW, res.LayerH, size, size), e.opts.Normalize, e.opts.Percentile)
+		}
+	}
+	return res, nil
+}
+
+// fuse returns the single layer's maps, or, for several layers, the mean of the per-layer maps upsampled to the
+// finest layer's resolution and min-max normalised (so layers of different magnitudes weigh the same).
+func fuse(layers []layerOut) ([][][]float32, int, int) {
+	if len(layers) == 1 {
+		return layers[0].maps, layers[0].w, layers[0].h
+	}
+	best := 0
+	for l, lo := range layers {
+		if lo.h*lo.w > layers[best].h*layers[best].w {
+			best = l
+		}
+	}
+	h, w := layers[best].h, layers[best].w
+	n := len(layers[0].maps)
+	out := make([][][]float32, n)
+	for i := range n {
+		out[i] = make([][]float32, len(layers[0].maps[i]))
+		for t := range out[i] {
+			acc := make([]float32, h*w)
+			for _, lo := range layers {
+				m := Normalize(Resize(lo.maps[i][t], lo.w, lo.h, w, h), NormMinMax, 0)
+				for j, v := range m {
+					acc[j] += v / float32(len(layers))
+				}
+			}
+			out[i][t] = acc
+		}
+	}
+	return out, w, h
+}
+
+func argmax(p []float32) int {
+	best := 0
+	for i, v := range p {
+		if v > p[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// Predict returns the softmax probabilities [N][K] of the images (forward only, batched like Explain).
+func (e *Explainer) Predict(images [][]float32, size int) ([][]float32, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	clean := make([][]float32, len(images))
+	for i, img := range images {
+		if len(img) != size*size {
+			return nil, errors.Errorf("gradcam.Predict: image %d has %d pixels, want %d (size %d)", i, len(img), size*size, size)
+		}
+		clean[i] = make([]float32, len(img))
+		for j, v := range img {
+			clean[i][j] = finite(v)
+		}
+	}
+	return e.predict(clean, size)
+}
+
+// predict runs the forward-only graph over images in padded batches.
+func (e *Explainer) predict(images [][]float32, size int) ([][]float32, error) {
+	ex, err := e.probsExecutor()
+	if err != nil {
+		return nil, err
+	}
+	bs := e.opts.BatchSize
+	probs := make([][]float32, 0, len(images))
+	for start := 0; start < len(images); start += bs {
+		end := min(start+bs, len(images))
+		outs, err := ex.Call(batchTensor(images[start:end], size, bs))
+		if err != nil {
+			return nil, errors.WithMessage(err, "gradcam: forward pass")
+		}
+		flat, err := tensors.CopyFlatData[float32](outs[0])
+		if err != nil {
+			return nil, errors.WithMessage(err, "gradcam: reading probabilities")
+		}
+		k := outs[0].Shape().Dimensions[1]
+		for n := range end - start {
+			probs = append(probs, sanitizeProbs(flat[n*k:(n+1)*k]))
+		}
+		finalize(outs)
+	}
+	return probs, nil
+}
+
+// sanitizeProbs copies a probability row, mapping non-finite values to 0 (NaN weights in a model must not leak).
+func sanitizeProbs(p []float32) []float32 {
+	out := make([]float32, len(p))
+	for i, v := range p {
+		out[i] = finite(v)
+	}
+	return out
+}
+
+func finalize(ts []*tensors.Tensor) {
+	for _, t := range ts {
+		_ = t.FinalizeAll()
+	}
+}
+
+// batchTensor packs images into a [bs,S,S,1] tensor, zero-padding the missing rows so one compiled shape serves
+// every batch.
+func batchTensor(images [][]float32, size, bs int) *tensors.Tensor {
+	flat := make([]float32, bs*size*size)
+	for n, img := range images {
+		copy(flat[n*size*size:], img)
+	}
+	return tensors.FromFlatDataAndDimensions(flat, bs, size, size, 1)
+}
+
+// run executes the CAM graph on all images (already transformed) in padded batches and collects per-layer maps.
+func (e *Explainer) run(images [][]float32, size int, perImage bool, targets []int) (*passOut, error) {
+	ex, err := e.exec(perImage)
+	if err != nil {
+		return nil, err
+	}
+	bs := e.opts.BatchSize
+	numL := len(e.opts.Layers)
+	out := &passOut{layers: make([]layerOut, numL)}
+	if e.debugGrads {
+		out.grads = make([][]float32, numL)
+	}
+	for start := 0; start < len(images); start += bs {
+		end := min(start+bs, len(images))
+		nb := end - start
+		args := []any{batchTensor(images[start:end], size, bs)}
+		if perImage {
+			t := make([]int32, bs)
+			for n := range nb {
+				t[n] = int32(targets[start+n])
+			}
+			args = append(args, tensors.FromFlatDataAndDimensions(t, bs))
+		}
+		outs, err := ex.Call(args...)
+		if err != nil {
+			return nil, errors.WithMessage(err, "gradcam: running the CAM graph")
+		}
+		probsFlat, err := tensors.CopyFlatData[float32](outs[0])
+		if err != nil {
+			return nil, errors.WithMessage(err, "gradcam: reading probabilities")
+		}
+		numK := outs[0].Shape().Dimensions[1]
+		for n := range nb {
+			out.probs = append(out.probs, sanitizeProbs(probsFlat[n*numK:(n+1)*numK]))
+		}
+		next := 1
+		if perImage {
+			tFlat, err := tensors.CopyFlatData[int32](outs[1])
+			if err != nil {
+				return nil, errors.WithMessage(err, "gradcam: reading targets")
+			}
+			for n := range nb {
+				out.targets = append(out.targets, int(tFlat[n]))
+			}
+			next = 2
+		}
+		batchImages := images[start:end]
+		for l := range numL {
+			o := outs[next+l]
+			flat, err := tensors.CopyFlatData[float32](o)
+			if err != nil {
+				return nil, errors.WithMessagef(err, "gradcam: reading maps of layer %q", e.opts.Layers[l])
+			}
+			d := o.Shape().Dimensions
+			var maps [][][]float32
+			var h, w int
+			if e.opts.Method == ScoreCAM {
+				h, w = d[1], d[2]
+				var batchTargets []int
+				if perImage {
+					batchTargets = out.targets[start:end]
+				}
+				maps, err = e.scoreCAM(batchImages, size, flat[:nb*h*w*d[3]], h, w, d[3], numK, batchTargets)
+				if err != nil {
+					return nil, err
+				}
+			} else {
+				numT, hw := d[1], d[2]*d[3]
+				h, w = d[2], d[3]
+				maps = make([][][]float32, nb)
+				for n := range nb {
+					maps[n] = make([][]float32, numT)
+					for t := range numT {
+						maps[n][t] = slices.Clone(flat[(n*numT+t)*hw : (n*numT+t+1)*hw])
+					}
+				}
+			}
+			out.layers[l].h, out.layers[l].w = h, w
+			out.layers[l].maps = append(out.layers[l].maps, maps...)
+		}
+		if e.debugGrads {
+			for l := range numL {
+				o := outs[next+numL+l]
+				flat, err := tensors.CopyFlatData[float32](o)
+				if err != nil {
+					return nil, err
+				}
+				per := o.Shape().Size() / bs
+				out.grads[l] = append(out.grads[l], flat[:nb*per]...)
+			}
+		}
+		finalize(outs)
+	}
+	return out, nil
+}
+
+// scoreCAM computes ScoreCAM maps for nb images from their activations acts [nb,h,w,C] (flat): each selected channel,
+// upsampled to the input size and min-max normalised, masks the image; the masked forwards' class probabilities are
+// the channel weights. targets nil: all K classes; else one class per image.
+func (e *Explainer) scoreCAM(images [][]float32, size int, acts []float32, h, w, c, numK int, targets []int) ([][][]float32, error) {
+	hw := h * w
+	type job struct{ n, ch int }
+	var jobs []job
+	chans := make([][]int, len(images))
+	for n := range images {
+		a := acts[n*hw*c : (n+1)*hw*c]
+		means := make([]float64, c)
+		for p := range hw {
+			for ch := range c {
+				means[ch] += float64(a[p*c+ch])
+			}
+		}
+		order := make([]int, c)
+		for i := range order {
+			order[i] = i
+		}
+		// Stable sort by decreasing mean activation: ties keep channel order, so the choice is deterministic.
+		slices.SortStableFunc(order, func(x, y int) int {
+			switch {
+			case means[x] > means[y]:
+				return -1
+			case means[x] < means[y]:
+				return 1
+			}
+			return 0
+		})
+		if k := e.opts.ScoreCAMTopK; k > 0 && k < c {
+			order = order[:k]
+		}
+		chans[n] = order
+		for _, ch := range order {
+			jobs = append(jobs, job{n, ch})
+		}
+	}
+	masked := make([][]float32, len(jobs))
+	channel := make([]float32, hw)
+	for j, jb := range jobs {
+		a := acts[jb.n*hw*c : (jb.n+1)*hw*c]
+		for p := range hw {
+			channel[p] = a[p*c+jb.ch]
+		}
+		mask := Resize(channel, w, h, size, size)
+		lo, hi := slices.Min(mask), slices.Max(mask)
+		img := make([]float32, size*size)
+		if hi > lo { // a constant channel carries no location: its mask is zero
+			for i, v := range images[jb.n] {
+				img[i] = v * (mask[i] - lo) / (hi - lo)
+			}
+		}
+		masked[j] = img
+	}
+	probs, err := e.predict(masked, size)
+	if err != nil {
+		return nil, errors.WithMessage(err, "gradcam: ScoreCAM masked forwards")
+	}
+	maps := make([][][]float32, len(images))
+	j := 0
+	for n := range images {
+		a := acts[n*hw*c : (n+1)*hw*c]
+		classes := make([]int, 0, numK)
+		if targets == nil {
+			for k := range numK {
+				classes = append(classes, k)
+			}
+		} else {
+			classes = append(classes, targets[n])
+		}
+		acc := make([][]float64, len(classes))
+		for t := range acc {
+			acc[t] = make([]float64, hw)
+		}
+		for _, ch := range chans[n] {
+			for t, k := range classes {
+				wgt := float64(probs[j][k])
+				for p := range hw {
+					acc[t][p] += wgt * float64(a[p*c+ch])
+				}
+			}
+			j++
+		}
+		maps[n] = make([][]float32, len(classes))
+		for t := range classes {
+			m := make([]float32, hw)
+			for p, v := range acc[t] {
+				if v > 0 && !math.IsInf(v, 0) {
+					m[p] = float32(v)
+				}
+			}
+			maps[n][t] = m
+		}
+	}
+	return maps, nil
+}
+
+// String describes the options briefly (for logs and captions).
+func (o Options) String() string {
+	s := fmt.Sprintf("%s@%v", o.Method, o.Layers)
+	if o.TTA != TTANone {
+		s += fmt.Sprintf(" tta=%d", o.TTA)
+	}
+	if o.NoiseSamples > 0 {
+		s += fmt.Sprintf(" noise=%dx%.2g", o.NoiseSamples, o.NoiseStd)
+	}
+	return s
+}

@@ -1,0 +1,179 @@
+package gradcam
+
+import (
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/support/exceptions"
+)
+
+// Method names a CAM method. Each one only says how channel weights (or the map itself) come from the target layer's
+// activations A [B,h,w,C] and the gradients G [B,T,h,w,C] of the T target scores (logits, before softmax) with
+// respect to A; the engine (engine.go) does everything else: one forward, the gradients, ReLU, fusion, TTA, noise,
+// upsampling and normalisation. Formulas follow pytorch-grad-cam (jacobgil), noted per method.
+type Method string
+
+const (
+	// CAM (Zhou et al. 2016): w_kc = head dense weight W[c,k]; needs Options.HeadWeights (GAP + dense nets).
+	CAM Method = "cam"
+	// GradCAM (Selvaraju et al. 2017): w_c = mean over positions of G.
+	GradCAM Method = "gradcam"
+	// GradCAMPlusPlus (Chattopadhay et al. 2018): w_c = sum_ij relu(G) * a_ij,
+	// a_ij = G^2 / (2G^2 + sum_ij(A) G^3), 0 where G == 0 or the denominator is 0.
+	GradCAMPlusPlus Method = "gradcam++"
+	// XGradCAM (Fu et al. 2020): w_c = sum_ij G * A / sum_ij(A), 0 where sum_ij(A) == 0.
+	XGradCAM Method = "xgradcam"
+	// HiResCAM (Draelos & Carin 2020): map = sum_c G * A, element-wise (no spatial averaging).
+	HiResCAM Method = "hirescam"
+	// LayerCAM (Jiang et al. 2021): map = sum_c relu(G) * A.
+	LayerCAM Method = "layercam"
+	// EigenCAM (Muhammad & Yeasin 2020): projection of the position-centred activations on their first principal
+	// component; class-independent (the same map for every class). Sign chosen to correlate positively with the
+	// channel-mean activation.
+	EigenCAM Method = "eigencam"
+	// ScoreCAM (Wang et al. 2020): w_kc = softmax(model(x * up(norm(A_c))))[k]: each channel, upsampled to the
+	// input size and min-max normalised, masks the input; the masked forward's class probability is the weight.
+	// Gradient-free; costs one forward per channel (bounded by Options.ScoreCAMTopK).
+	ScoreCAM Method = "scorecam"
+)
+
+// Methods lists every method, in a stable order.
+var Methods = []Method{CAM, GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, EigenCAM, ScoreCAM}
+
+// methodSpec is all a method contributes to the engine: either channel weights or a spatial map.
+// Adding a method = one entry here (plus its Method constant).
+type methodSpec struct {
+	needsGrad bool
+	// weights returns channel weights [B,T,C] from a [B,h,w,C] and g [B,T,h,w,C] (g nil when !needsGrad).
+	weights func(a, g *Node) *Node
+	// spatial returns the map [B,T,h,w] (before ReLU) directly; T is g's (or 1 when g is nil).
+	spatial func(a, g *Node) *Node
+}
+
+var methodSpecs = map[Method]methodSpec{
+	GradCAM: {needsGrad: true, weights: func(a, g *Node) *Node {
+		return ReduceMean(g, 2, 3)
+	}},
+	GradCAMPlusPlus: {needsGrad: true, weights: func(a, g *Node) *Node {
+		g2 := Square(g)
+		g3 := Mul(g2, g)
+		sumA := ExpandAxes(ReduceSum(a, 1, 2), 1, 2, 3) // [B,1,1,1,C]
+		den := Add(MulScalar(g2, 2), Mul(sumA, g3))
+		aij := safeDiv(g2, den)
+		return ReduceSum(Mul(relu(g), aij), 2, 3)
+	}},
+	XGradCAM: {needsGrad: true, weights: func(a, g *Node) *Node {
+		sumA := ExpandAxes(ReduceSum(a, 1, 2), 1, 2, 3)
+		return ReduceSum(safeDiv(Mul(g, ExpandAxes(a, 1)), sumA), 2, 3)
+	}},
+	HiResCAM: {needsGrad: true, spatial: func(a, g *Node) *Node {
+		return ReduceSum(Mul(g, ExpandAxes(a, 1)), -1)
+	}},
+	LayerCAM: {needsGrad: true, spatial: func(a, g *Node) *Node {
+		return ReduceSum(Mul(relu(g), ExpandAxes(a, 1)), -1)
+	}},
+	EigenCAM: {spatial: func(a, _ *Node) *Node {
+		return ExpandAxes(eigenProjection(a), 1)
+	}},
+	// CAM's weights come from Options.HeadWeights and ScoreCAM's from masked forwards (scorecam.go); the engine
+	// handles both, their specs only say they need no gradient.
+	CAM:      {},
+	ScoreCAM: {},
+}
+
+// safeDiv is num/den with 0 wherever den == 0 (the Where also keeps the unused branch's Inf/NaN out of gradients).
+func safeDiv(num, den *Node) *Node {
+	zero := ScalarZero(den.Graph(), den.DType())
+	nonZero := NotEqual(den, zero)
+	safeDen := Where(nonZero, den, OnesLike(den))
+	return Where(BroadcastToShape(nonZero, num.Shape()), Div(num, safeDen), ZerosLike(num))
+}
+
+// weightedMap is sum_c w[b,t,c] * a[b,h,w,c] -> [B,T,h,w].
+func weightedMap(a, w *Node) *Node {
+	return Einsum("bhwc,btc->bthw", a, w)
+}
+
+// eigenSquarings is how many times the Gram matrix is squared: the first principal direction then dominates the
+// second by (l2/l1)^(2^k), about 1e-9 even for a 0.995 eigenvalue ratio.
+const eigenSquarings = 12
+
+// eigenProjection returns, per image, the projection [B,h,w] of the position-centred activations X (rows:
+// positions, columns: channels) on their first right singular vector v1, i.e. X v1 = s1 u1 (what pytorch-grad-cam's
+// get_2d_projection computes with an SVD). It works on the smaller Gram matrix (X X^T or X^T X), whose top
+// eigenvector it finds by repeated squaring with Frobenius normalisation, so it is exact up to float32 rounding and
+// costs O(n^3 * 12) with n = min(h*w, C). Sign: positive covariance with the channel-mean activation map.
+func eigenProjection(a *Node) *Node {
+	dims := a.Shape().Dimensions
+	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
+	g := a.Graph()
+	x := Reshape(a, b, h*w, c)
+	x = Sub(x, ReduceAndKeep(x, ReduceMean, 1)) // centre each channel over positions
+	var gram *Node
+	usePositions := h*w <= c
+	if usePositions {
+		gram = Einsum("bpc,bqc->bpq", x, x) // X X^T [B,hw,hw]
+	} else {
+		gram = Einsum("bpc,bpd->bcd", x, x) // X^T X [B,C,C]
+	}
+	n := gram.Shape().Dimensions[1]
+	p := normalizeFrobenius(gram)
+	for range eigenSquarings {
+		p = normalizeFrobenius(Einsum("bij,bjk->bik", p, p))
+	}
+	// p ~ v v^T: its column with the largest diagonal entry is v_i * v, a non-zero multiple of v.
+	diag := ReduceSum(Mul(p, BroadcastToShape(Reshape(eyeF32(g, n), 1, n, n), p.Shape())), 2) // [B,n]
+	pick := OneHot(ArgMax(diag, 1), n, p.DType())                                               // [B,n]
+	v := Einsum("bij,bj->bi", p, pick)
+	v = Div(v, Sqrt(AddScalar(ReduceAndKeep(Square(v), ReduceSum, 1), 1e-30)))
+	var proj *Node // [B,hw]
+	if usePositions {
+		// v = u1; X v1 = X X^T u1 / s1 = gram u1 / sqrt(u1^T gram u1).
+		gu := Einsum("bij,bj->bi", gram, v)
+		s := Sqrt(relu(ReduceAndKeep(Mul(gu, v), ReduceSum, 1)))
+		proj = safeDiv(gu, BroadcastToShape(s, gu.Shape()))
+	} else {
+		proj = Einsum("bpc,bc->bp", x, v)
+	}
+	// Sign: SVD's sign is arbitrary; pick the one that correlates positively with the mean activation.
+	meanMap := ReduceMean(Reshape(a, b, h*w, c), 2)
+	meanMap = Sub(meanMap, ReduceAndKeep(meanMap, ReduceMean, 1))
+	cov := ReduceAndKeep(Mul(proj, meanMap), ReduceSum, 1)
+	sign := Where(LessThan(cov, ZerosLike(cov)), MulScalar(OnesLike(cov), -1), OnesLike(cov))
+	proj = Mul(proj, sign)
+	return Reshape(proj, b, h, w)
+}
+
+func normalizeFrobenius(m *Node) *Node {
+	norm := Sqrt(ReduceAndKeep(Square(m), ReduceSum, 1, 2))
+	return safeDiv(m, BroadcastToShape(norm, m.Shape()))
+}
+
+func eyeF32(g *Graph, n int) *Node {
+	flat := make([]float32, n*n)
+	for i := range n {
+		flat[i*n+i] = 1
+	}
+	return Reshape(Const(g, flat), n, n)
+}
+
+// sanitize replaces NaN/Inf by 0 so a bad activation or gradient can't poison a whole map.
+func sanitize(x *Node) *Node {
+	return Where(IsFinite(x), x, ZerosLike(x))
+}
+
+// asF32 converts to float32 (features of half-precision models) so all CAM arithmetic is float32.
+func asF32(x *Node) *Node {
+	if x.DType() != dtypes.Float32 {
+		return ConvertDType(x, dtypes.Float32)
+	}
+	return x
+}
+
+// mustRank4 panics (graph-building error) with a clear message when a feature map is not [B,h,w,C].
+func mustRank4(name string, x *Node) {
+	if x.Rank() != 4 {
+		exceptions.Panicf("gradcam: feature %q has shape %s, want [batch, h, w, channels]", name, x.Shape())
+	}
+}
+
+func relu(x *Node) *Node { return MaxScalar(x, 0) }

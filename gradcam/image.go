@@ -127,14 +127,14 @@ func Normalize(m []float32, norm Normalization, percentile float64) []float32 {
 type Transform int
 
 const (
-	NoTransform Transform = iota
-	FlipH               // mirror left-right
-	FlipV               // mirror top-bottom
-	Rot180              // FlipH then FlipV
-	FlipDiag            // swap x and y (transpose)
-	Rot90               // clockwise quarter turn
-	Rot270              // counter-clockwise quarter turn
-	FlipAntiDiag        // mirror about the anti-diagonal
+	NoTransform  Transform = iota
+	FlipH                  // mirror left-right
+	FlipV                  // mirror top-bottom
+	Rot180                 // FlipH then FlipV
+	FlipDiag               // swap x and y (transpose)
+	Rot90                  // clockwise quarter turn
+	Rot270                 // counter-clockwise quarter turn
+	FlipAntiDiag           // mirror about the anti-diagonal
 )
 
 // Flips are the transforms that only mirror axes (valid for non-square maps too).

@@ -122,7 +122,7 @@ func eigenProjection(a *Node) *Node {
 	}
 	// p ~ v v^T: its column with the largest diagonal entry is v_i * v, a non-zero multiple of v.
 	diag := ReduceSum(Mul(p, BroadcastToShape(Reshape(eyeF32(g, n), 1, n, n), p.Shape())), 2) // [B,n]
-	pick := OneHot(ArgMax(diag, 1), n, p.DType())                                               // [B,n]
+	pick := OneHot(ArgMax(diag, 1), n, p.DType())                                             // [B,n]
 	v := Einsum("bij,bj->bi", p, pick)
 	v = Div(v, Sqrt(AddScalar(ReduceAndKeep(Square(v), ReduceSum, 1), 1e-30)))
 	var proj *Node // [B,hw]

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/neucam/neucam/gradcam/render"
+	"github.com/neucam/neucam/gradcam/report"
+	"github.com/neucam/neucam/gradcam/resnet"
+	"github.com/neucam/neucam/neu"
+)
+
+const explainUsage = `usage: neucam explain [flags] PATH...
+
+PATH is a NEU-DET-layout folder (images/ + annotations/), a plain folder of images, or image files (JPEG/PNG).
+Writes OUT/index.html (self-contained report), OUT/images/*.png (one figure per image) and OUT/results.json.
+Unreadable files are listed with their reason and skipped; the exit status is non-zero only when no image could
+be processed.
+
+Methods: cam, gradcam, gradcam++, xgradcam, hirescam, layercam, eigencam, scorecam, lime;
+  NAME@LAYER[+LAYER] picks/fuses target layers (stem, layer1..layer4; default layer4),
+  NAME:tta averages the 8 flips/rotations, NAME:flips the 4 flips, NAME:smooth averages noisy copies.
+
+flags:
+`
+
+func runExplain(args []string) error {
+	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	modelDir := fs.String("model", "", "model folder from `neucam train` (default: the shipped model)")
+	methods := fs.String("methods", "gradcam,gradcam++,layercam", "comma-separated CAM methods (see above)")
+	out := fs.String("out", "neucam-report", "output folder")
+	batch := fs.Int("batch", 16, "images per batch (bounds memory)")
+	limit := fs.Int("limit", 0, "explain only the first N images (0: all)")
+	cmap := fs.String("colormap", "turbo", "colormap: "+fmt.Sprint(render.ColormapNames()))
+	alpha := fs.Float64("alpha", 0.45, "heatmap opacity in overlays")
+	threshold := fs.Float64("threshold", 0.5, "CAM boxes: fraction of the map maximum (0: no CAM boxes)")
+	scale := fs.Int("scale", 1, "display upscaling of each tile")
+	seed := fs.Int64("seed", 1, "seed for randomised methods and baselines")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), explainUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return fmt.Errorf("no PATH given")
+	}
+	specs, err := report.ParseMethods(*methods)
+	if err != nil {
+		return err
+	}
+	cm, err := render.ColormapByName(*cmap)
+	if err != nil {
+		return err
+	}
+	ds, err := neu.LoadPaths(fs.Args()...)
+	if err != nil {
+		return err
+	}
+	if *limit > 0 && len(ds.Samples) > *limit {
+		ds.Samples = ds.Samples[:*limit]
+	}
+	clf, err := resnet.Load(*modelDir)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("explain: %d images (%d skipped while loading), model %s, methods %s -> %s\n",
+		len(ds.Samples), len(ds.Skipped), clf.Source(), *methods, *out)
+	opts := render.Options{}.Defaults()
+	opts.Colormap, opts.Alpha, opts.Threshold, opts.Scale = cm, *alpha, *threshold, *scale
+	opts.ShowCAMBoxes = *threshold > 0
+	res, err := report.Run(report.Config{
+		Model: report.NEUModel(clf), Methods: specs, BatchSize: *batch, OutDir: *out, Render: opts,
+		Seed: *seed, Progress: os.Stdout,
+	}, ds)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteJSON(filepath.Join(*out, "results.json")); err != nil {
+		return err
+	}
+	title := fmt.Sprintf("neucam explain: %s (%s)", filepath.Base(fs.Arg(0)), time.Now().Format("2006-01-02 15:04"))
+	if err := res.WriteHTML(*out, title); err != nil {
+		return err
+	}
+	if res.Labelled > 0 {
+		fmt.Printf("accuracy %.2f%% on %d labelled images\n", 100*res.Accuracy, res.Labelled)
+		if err := res.WriteTable(os.Stdout); err != nil {
+			return err
+		}
+	}
+	for _, s := range res.Skipped {
+		fmt.Printf("skipped %s: %s\n", s.Path, s.Reason)
+	}
+	fmt.Printf("wrote %s, %s and %d image PNGs in %.1f s\n", filepath.Join(*out, "index.html"),
+		filepath.Join(*out, "results.json"), res.Images, res.Seconds)
+	if res.Images == 0 {
+		return fmt.Errorf("no image could be processed (%d skipped)", len(res.Skipped))
+	}
+	return nil
+}

@@ -1,0 +1,55 @@
+// Command neucam trains, evaluates and explains the NEU steel-defect classifier.
+//
+//	neucam train    -data DIR -out MODELDIR [flags]   train from scratch (resumes if interrupted)
+//	neucam evaluate -data DIR [-model MODELDIR] [-json FILE]
+//
+// Run "neucam <command> -h" for a command's flags.
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+)
+
+// command is one subcommand; each lives in its own file and registers itself in commands.
+type command struct {
+	summary string
+	run     func(args []string) error
+}
+
+// commands maps subcommand names to implementations. Adding a subcommand = a new file + one line here.
+var commands = map[string]command{
+	"train":    {"train the model from scratch (resumable)", runTrain},
+	"evaluate": {"classify a folder of images and report accuracy", runEvaluate},
+	"explain":  {"explain predictions with CAM heatmaps: HTML report, PNGs, results.json", runExplain},
+}
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "usage: neucam <command> [flags]\n\ncommands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", n, commands[n].summary)
+	}
+}
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+		usage()
+		os.Exit(2)
+	}
+	cmd, ok := commands[os.Args[1]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "neucam: unknown command %q\n\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+	if err := cmd.run(os.Args[2:]); err != nil {
+		fmt.Fprintf(os.Stderr, "neucam %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/neucam/neucam/gradcam/resnet"
+)
+
+func runTrain(args []string) error {
+	d := resnet.DefaultTrainOptions()
+	fs := flag.NewFlagSet("train", flag.ExitOnError)
+	data := fs.String("data", "", "NEU-DET folder (images/ + annotations/)")
+	out := fs.String("out", "", "output model folder (inference checkpoint; training checkpoints in OUT/train)")
+	epochs := fs.Int("epochs", d.Epochs, "epochs")
+	batch := fs.Int("batch", d.BatchSize, "batch size")
+	size := fs.Int("size", d.Config.Size, "input side in pixels (images are resized)")
+	widths := fs.String("widths", joinInts(d.Config.Widths), "channels of layer1..layer4")
+	strides := fs.String("strides", joinInts(d.Config.Strides), "strides of stem,layer1..layer4")
+	lr := fs.Float64("lr", d.LearningRate, "peak learning rate (AdamW, cosine schedule)")
+	wd := fs.Float64("wd", d.WeightDecay, "AdamW weight decay")
+	seed := fs.Int64("seed", d.Seed, "random seed (init, shuffling, augmentation)")
+	resume := fs.Bool("resume", true, "resume from OUT/train if it holds a checkpoint (false: start over)")
+	noBar := fs.Bool("no-progress", false, "no progress bar")
+	_ = fs.Parse(args)
+	if *data == "" || *out == "" {
+		fs.Usage()
+		return errors.New("-data and -out are required")
+	}
+	cfg := d.Config
+	cfg.Size = *size
+	var err error
+	if cfg.Widths, err = parseInts(*widths); err != nil {
+		return fmt.Errorf("-widths: %w", err)
+	}
+	if cfg.Strides, err = parseInts(*strides); err != nil {
+		return fmt.Errorf("-strides: %w", err)
+	}
+	// SIGINT/SIGTERM: the trainer saves a checkpoint after the current step and stops.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts := resnet.TrainOptions{DataDir: *data, OutDir: *out, Config: cfg, Epochs: *epochs, BatchSize: *batch,
+		LearningRate: *lr, WeightDecay: *wd, WarmupEpochs: d.WarmupEpochs, Seed: *seed, Resume: *resume,
+		ProgressBar: !*noBar, Log: os.Stdout, Context: ctx}
+	res, err := resnet.Train(opts)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("model written to %s (test accuracy %.2f%%)\n", *out, 100*res.Test.Accuracy)
+	return nil
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}

@@ -1,0 +1,85 @@
+package resnet
+
+import (
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+)
+
+func randomBatch(rng *rand.Rand, n, size int) (*tensors.Tensor, *tensors.Tensor) {
+	pix := make([]float32, n*size*size)
+	for i := range pix {
+		pix[i] = rng.Float32()
+	}
+	labels := make([]int32, n)
+	for i := range labels {
+		labels[i] = int32(rng.IntN(NumClasses))
+	}
+	return tensors.FromFlatDataAndDimensions(pix, n, size, size, 1), tensors.FromFlatDataAndDimensions(labels, n, 1)
+}
+
+const benchBatch = 32
+
+// benchConfig is DefaultConfig, or the architecture in $NEUCAM_BENCH_CFG ("size;w1,w2,w3,w4;s0,s1,s2,s3,s4"),
+// to compare architectures' speed.
+func benchConfig(b *testing.B) Config {
+	cfg := DefaultConfig()
+	if env := os.Getenv("NEUCAM_BENCH_CFG"); env != "" {
+		parts := strings.Split(env, ";")
+		ints := func(s string) []int {
+			var out []int
+			for _, f := range strings.Split(s, ",") {
+				v, err := strconv.Atoi(f)
+				if err != nil {
+					b.Fatalf("NEUCAM_BENCH_CFG %q: %v", env, err)
+				}
+				out = append(out, v)
+			}
+			return out
+		}
+		if len(parts) != 3 {
+			b.Fatalf("NEUCAM_BENCH_CFG %q: want size;widths;strides", env)
+		}
+		cfg.Size = ints(parts[0])[0]
+		cfg.Widths = ints(parts[1])
+		cfg.Strides = ints(parts[2])
+	}
+	if err := cfg.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("config %+v", cfg)
+	return cfg
+}
+
+// BenchmarkTrainStep: one AdamW step on a batch of 32 images at DefaultConfig's size.
+func BenchmarkTrainStep(b *testing.B) {
+	backend := testBackend(b)
+	store := model.NewStore()
+	cfg := benchConfig(b)
+	SetConfig(store, cfg)
+	trainer := NewTrainer(backend, store)
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, y := randomBatch(rng, benchBatch, cfg.Size)
+	batch := train.Batch{Inputs: []*tensors.Tensor{x}, Labels: []*tensors.Tensor{y}}
+	step := func() {
+		m, err := trainer.TrainStep(batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, t := range m {
+			t.MustFinalizeAll()
+		}
+	}
+	step() // compile
+	b.ResetTimer()
+	for range b.N {
+		step()
+	}
+	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "img/s")
+}

@@ -1,0 +1,275 @@
+package resnet
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/neucam/neucam/neu"
+)
+
+// tinyConfig keeps the tests fast.
+func tinyConfig() Config {
+	return Config{Size: 32, Widths: []int{4, 8, 8, 16}, Strides: []int{2, 2, 2, 1, 1}, Mean: 0.5, Std: 0.25}
+}
+
+func TestModelShapesAndFeatures(t *testing.T) {
+	backend := testBackend(t)
+	for _, cfg := range []Config{DefaultConfig(), tinyConfig()} {
+		store := model.NewStore()
+		SetConfig(store, cfg)
+		var names []string
+		var shapes [][]int
+		exec, err := model.NewExec(backend, store, func(scope *model.Scope, images *Node) []*Node {
+			logits, feats := Model(scope, images)
+			names, shapes = nil, nil
+			out := []*Node{logits}
+			for _, n := range LayerNames {
+				f, ok := feats[n]
+				if !ok {
+					t.Errorf("feature %q missing", n)
+					continue
+				}
+				names = append(names, n)
+				shapes = append(shapes, f.Shape().Dimensions)
+				out = append(out, ReduceAllMin(f)) // ReLU outputs: >= 0
+			}
+			if len(feats) != len(LayerNames) {
+				t.Errorf("got %d features, want %d", len(feats), len(LayerNames))
+			}
+			return out
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const b = 2
+		x, _ := randomBatch(rand.New(rand.NewPCG(5, 6)), b, cfg.Size)
+		outs, err := exec.Call(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := outs[0].Shape().Dimensions; len(got) != 2 || got[0] != b || got[1] != NumClasses {
+			t.Errorf("logits shape %v, want [%d %d]", got, b, NumClasses)
+		}
+		// Expected spatial sizes from the strides.
+		side := cfg.Size
+		for i, n := range names {
+			side = (side + cfg.Strides[i] - 1) / cfg.Strides[i]
+			wantC := cfg.Widths[max(0, i-1)]
+			want := []int{b, side, side, wantC}
+			if s := shapes[i]; len(s) != 4 || s[0] != want[0] || s[1] != want[1] || s[2] != want[2] || s[3] != want[3] {
+				t.Errorf("config %v: %s shape %v, want %v", cfg.Strides, n, s, want)
+			}
+			if m := outs[i+1].Value().(float32); m < 0 {
+				t.Errorf("%s has negative values (min %g), expected post-ReLU", n, m)
+			}
+		}
+		if cfg.Size == 128 && (shapes[4][1] != 16 || shapes[4][2] != 16) {
+			t.Errorf("default layer4 is %v, want 16x16", shapes[4])
+		}
+	}
+}
+
+// findData walks up from the package dir to find ../shared/neu-det next to the repo root.
+func findData(t testing.TB) string {
+	dir, _ := os.Getwd()
+	for range 6 {
+		p := filepath.Join(dir, "..", "shared", "neu-det")
+		if fi, err := os.Stat(filepath.Join(p, "images")); err == nil && fi.IsDir() {
+			return p
+		}
+		dir = filepath.Dir(dir)
+	}
+	t.Skip("NEU-DET data (../shared/neu-det) not found")
+	return ""
+}
+
+// TestTrainingLowersLoss: a few AdamW steps on a fixed batch of real images must lower the loss.
+func TestTrainingLowersLoss(t *testing.T) {
+	data := findData(t)
+	ds, err := neu.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := tinyConfig()
+	perClass := map[int]int{}
+	var samples []neu.Sample
+	for _, s := range ds.Samples {
+		if s.Label >= 0 && perClass[s.Label] < 3 {
+			perClass[s.Label]++
+			samples = append(samples, s)
+		}
+	}
+	pix, skipped := LoadPixels(samples, cfg.Size)
+	if len(skipped) > 0 {
+		t.Fatalf("skipped: %v", skipped)
+	}
+	n := len(samples)
+	flat := make([]float32, 0, n*cfg.Size*cfg.Size)
+	labels := make([]int32, n)
+	for i := range samples {
+		flat = append(flat, pix[i]...)
+		labels[i] = int32(samples[i].Label)
+	}
+	batch := train.Batch{Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(flat, n, cfg.Size, cfg.Size, 1)},
+		Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, n, 1)}}
+
+	store := model.NewStore()
+	SetConfig(store, cfg)
+	store.RootScope().SetParam(optimizer.ParamLearningRate, 1e-2)
+	store.RootScope().SetParam(ParamTotalSteps, 100)
+	if err := store.SetRNGStateFromSeed(7); err != nil {
+		t.Fatal(err)
+	}
+	trainer := NewTrainer(testBackend(t), store)
+	var losses []float64
+	for range 25 {
+		m, err := trainer.TrainStep(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		losses = append(losses, tensorScalar(m[0]))
+	}
+	first, last := losses[0], losses[len(losses)-1]
+	if math.IsNaN(last) || !(last < 0.5*first) {
+		t.Errorf("loss did not drop enough: first %.4f, last %.4f (%v)", first, last, losses)
+	}
+	if step := optimizer.GetGlobalStep(store); step != 25 {
+		t.Errorf("global step %d, want 25", step)
+	}
+}
+
+// saveTinyModel writes an (untrained) tiny model checkpoint in a temp dir and returns it with its store.
+func saveTinyModel(t *testing.T) (string, *Classifier) {
+	t.Helper()
+	store := model.NewStore()
+	SetConfig(store, tinyConfig())
+	if err := store.SetRNGStateFromSeed(3); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClassifier(testBackend(t), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Predict([][]float32{make([]float32, 32*32)}); err != nil { // initialises the variables
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := SaveInference(store, dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir, c
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	dir, orig := saveTinyModel(t)
+	loaded, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loaded.Size() != 32 || loaded.Config().Widths[3] != 16 {
+		t.Errorf("config not restored: %+v", loaded.Config())
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	imgs := make([][]float32, 3)
+	for i := range imgs {
+		imgs[i] = make([]float32, 32*32)
+		for j := range imgs[i] {
+			imgs[i][j] = rng.Float32()
+		}
+	}
+	a, err := orig.Predict(imgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := loaded.Predict(imgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a {
+		sum := float32(0)
+		for k := range a[i] {
+			sum += b[i][k]
+			if d := math.Abs(float64(a[i][k] - b[i][k])); d > 1e-5 {
+				t.Fatalf("image %d class %d: %g before save, %g after load", i, k, a[i][k], b[i][k])
+			}
+		}
+		if math.Abs(float64(sum-1)) > 1e-4 {
+			t.Errorf("probabilities of image %d sum to %g", i, sum)
+		}
+	}
+	if _, err := loaded.Predict([][]float32{make([]float32, 10)}); err == nil || !strings.Contains(err.Error(), "pixels") {
+		t.Errorf("wrong-size image: err %v, want a pixel-count error", err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir, _ := saveTinyModel(t)
+	jsons, _ := filepath.Glob(filepath.Join(dir, "checkpoint-*.json"))
+	if len(jsons) != 1 {
+		t.Fatalf("expected one checkpoint, got %v", jsons)
+	}
+	bin := strings.TrimSuffix(jsons[0], ".json") + ".bin"
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	truncated := t.TempDir()
+	copyFile(t, jsons[0], filepath.Join(truncated, filepath.Base(jsons[0])))
+	if err := os.WriteFile(filepath.Join(truncated, filepath.Base(bin)), data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badJSON := t.TempDir()
+	if err := os.WriteFile(filepath.Join(badJSON, filepath.Base(jsons[0])), []byte(`{"Variables": [`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, bin, filepath.Join(badJSON, filepath.Base(bin)))
+
+	// A checkpoint of another model: valid files, but none of the ResNet's variables.
+	other := t.TempDir()
+	{
+		store := model.NewStore()
+		store.RootScope().In("other").VariableWithValue("w", []float32{1, 2, 3})
+		if err := SaveInference(store, other); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, d := range map[string]string{
+		"missing dir":  filepath.Join(t.TempDir(), "nope"),
+		"empty dir":    t.TempDir(),
+		"truncated":    truncated,
+		"bad json":     badJSON,
+		"other model":  other,
+		"regular file": bin,
+	} {
+		c, err := Load(d)
+		if err == nil || c != nil {
+			t.Errorf("%s: Load(%s) succeeded, want error", name, d)
+			continue
+		}
+		if strings.Contains(err.Error(), "goroutine") || len(err.Error()) > 600 {
+			t.Errorf("%s: error should be one clear line, got: %v", name, err)
+		}
+		t.Logf("%s: %v", name, err)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,367 @@
+package resnet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/checkpoint"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/gomlx/gomlx/ui/commandline"
+	"github.com/neucam/neucam/neu"
+)
+
+// TrainCheckpointDir is the sub-folder of the output folder holding the full training checkpoints
+// (weights + optimizer state) used to resume.
+const TrainCheckpointDir = "train"
+
+// ErrInterrupted is returned by Train when its context is cancelled (e.g. SIGINT): a checkpoint was
+// saved and running the same training again resumes from it.
+var ErrInterrupted = errors.New("training interrupted; checkpoint saved, run the same command again to resume")
+
+// TrainOptions configure Train. Zero values take the defaults of DefaultTrainOptions.
+type TrainOptions struct {
+	DataDir      string  // NEU-DET folder (neu.Load)
+	OutDir       string  // output: inference checkpoint at the top, training checkpoints in OutDir/train
+	Config       Config  // architecture (Size etc.)
+	Epochs       int     // passes over the training split
+	BatchSize    int     // images per step
+	LearningRate float64 // peak AdamW learning rate (cosine schedule, linear warm-up)
+	WeightDecay  float64 // AdamW decoupled weight decay
+	WarmupEpochs float64
+	Seed         int64 // weight initialisation, shuffling and augmentation
+	Resume       bool  // continue from OutDir/train when it holds a checkpoint (else start fresh)
+
+	// MaxTrainPerClass > 0 limits the training images per class (tests, quick runs).
+	MaxTrainPerClass int
+	// NoAugment disables data augmentation (tests).
+	NoAugment bool
+	// ProgressBar attaches GoMLX's progress bar (terminal).
+	ProgressBar bool
+	// Log receives per-epoch lines and the final report (nil: discarded).
+	Log io.Writer
+	// Context cancels training: a checkpoint is saved and Train returns ErrInterrupted.
+	Context context.Context
+}
+
+// DefaultTrainOptions are the settings used for the shipped model.
+func DefaultTrainOptions() TrainOptions {
+	return TrainOptions{Config: DefaultConfig(), Epochs: 16, BatchSize: 32, LearningRate: 3e-3,
+		WeightDecay: 5e-4, WarmupEpochs: 1, Seed: 1, Resume: true}
+}
+
+// TrainResult summarises a finished training.
+type TrainResult struct {
+	Config        Config        `json:"config"`
+	Epochs        int           `json:"epochs"`
+	Steps         int           `json:"steps"`
+	BatchSize     int           `json:"batch_size"`
+	TrainImages   int           `json:"train_images"`
+	ValImages     int           `json:"val_images"`
+	TestImages    int           `json:"test_images"`
+	ValAccuracy   []float64     `json:"val_accuracy_per_epoch"`
+	Test          *Evaluation   `json:"test"`
+	WallTime      time.Duration `json:"wall_time_ns"`
+	WallSeconds   float64       `json:"wall_seconds"`
+	TrainImgPerS  float64       `json:"train_images_per_second"`
+	ResumedAtStep int           `json:"resumed_at_step"`
+	Backend       string        `json:"backend"`
+}
+
+// Train trains the NEU ResNet on the default split of opts.DataDir (neu.Split with the neu defaults),
+// checkpointing every epoch into OutDir/train, and writes the inference checkpoint to OutDir.
+// It reports validation accuracy per epoch and the test-split evaluation at the end.
+func Train(opts TrainOptions) (*TrainResult, error) {
+	start := time.Now()
+	d := DefaultTrainOptions()
+	if opts.Config.Size == 0 {
+		opts.Config = d.Config
+	}
+	if opts.Epochs <= 0 {
+		opts.Epochs = d.Epochs
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = d.BatchSize
+	}
+	if opts.LearningRate <= 0 {
+		opts.LearningRate = d.LearningRate
+	}
+	if opts.WeightDecay < 0 {
+		opts.WeightDecay = 0
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	if opts.Context == nil {
+		opts.Context = context.Background()
+	}
+	if err := opts.Config.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.OutDir == "" {
+		return nil, errors.New("train: output directory not set")
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(opts.Log, format, args...) }
+
+	// Data: decode and resize everything once; augmentation happens per batch.
+	ds, err := neu.Load(opts.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	var labelled []neu.Sample
+	for _, s := range ds.Samples {
+		if s.Label >= 0 {
+			labelled = append(labelled, s)
+		}
+	}
+	trainS, valS, testS := neu.Split(labelled, neu.DefaultSeed, neu.DefaultValFrac, neu.DefaultTestFrac)
+	if opts.MaxTrainPerClass > 0 {
+		trainS = limitPerClass(trainS, opts.MaxTrainPerClass)
+	}
+	size := opts.Config.Size
+	trainPix, sk1 := LoadPixels(trainS, size)
+	valPix, sk2 := LoadPixels(valS, size)
+	testPix, sk3 := LoadPixels(testS, size)
+	for _, s := range append(append(sk1, sk2...), sk3...) {
+		logf("skipped %s: %s\n", s.Path, s.Reason)
+	}
+	trainS, trainPix = keepLoaded(trainS, trainPix)
+	valS, valPix = keepLoaded(valS, valPix)
+	testS, testPix = keepLoaded(testS, testPix)
+	if len(trainS) < opts.BatchSize {
+		return nil, fmt.Errorf("train: %d training images in %s, fewer than one batch of %d", len(trainS), opts.DataDir, opts.BatchSize)
+	}
+	logf("data %s: %d train, %d val, %d test images at %dx%d (%.1fs)\n", opts.DataDir, len(trainS), len(valS),
+		len(testS), size, size, time.Since(start).Seconds())
+
+	backend, err := NewBackend()
+	if err != nil {
+		return nil, err
+	}
+	stepsPerEpoch := len(trainS) / opts.BatchSize
+	totalSteps := stepsPerEpoch * opts.Epochs
+
+	// Store: hyperparameters first, then (on resume) the checkpoint overwrites variables and the
+	// params it saved -- the architecture and schedule of the run being resumed.
+	trainDir := filepath.Join(opts.OutDir, TrainCheckpointDir)
+	if !opts.Resume {
+		if err := os.RemoveAll(trainDir); err != nil {
+			return nil, err
+		}
+	}
+	store := model.NewStore()
+	SetConfig(store, opts.Config)
+	root := store.RootScope()
+	root.SetParam(optimizer.ParamLearningRate, opts.LearningRate)
+	root.SetParam(ParamWeightDecay, opts.WeightDecay)
+	root.SetParam(ParamTotalSteps, totalSteps)
+	root.SetParam(ParamWarmupSteps, int(opts.WarmupEpochs*float64(stepsPerEpoch)))
+	if err := store.SetRNGStateFromSeed(opts.Seed); err != nil {
+		return nil, err
+	}
+	ckpt, err := checkpoint.Build(store).Dir(trainDir).Keep(2).Done()
+	if err != nil {
+		return nil, fmt.Errorf("train: checkpoint dir %s: %w", trainDir, err)
+	}
+	if got := ConfigFromStore(store); fmt.Sprint(got) != fmt.Sprint(opts.Config) {
+		return nil, fmt.Errorf("train: %s holds a run with architecture %+v, not %+v: use another -out or -resume=false",
+			trainDir, got, opts.Config)
+	}
+	if got := model.GetRootParamOr(store, ParamTotalSteps, totalSteps); got != totalSteps {
+		return nil, fmt.Errorf("train: %s holds a run of %d steps, this one has %d (epochs/batch changed): use another -out or -resume=false",
+			trainDir, got, totalSteps)
+	}
+
+	trainer := NewTrainer(backend, store)
+	loop := train.NewLoop(trainer)
+	if opts.ProgressBar {
+		commandline.AttachProgressBar(loop)
+	}
+	resumedAt := int(optimizer.GetGlobalStep(store))
+	if resumedAt > 0 {
+		logf("resuming from %s at step %d/%d (epoch %d)\n", trainDir, resumedAt, totalSteps, resumedAt/stepsPerEpoch+1)
+	}
+
+	evaluator := &Classifier{backend: backend, store: store, cfg: opts.Config, source: "training"}
+	res := &TrainResult{Config: opts.Config, Epochs: opts.Epochs, Steps: totalSteps, BatchSize: opts.BatchSize,
+		TrainImages: len(trainS), ValImages: len(valS), TestImages: len(testS), ResumedAtStep: resumedAt,
+		Backend: backend.Name()}
+	loop.OnStep("neucam-epoch", 200, func(loop *train.Loop, metrics []*tensors.Tensor) error {
+		step := int(optimizer.GetGlobalStep(store))
+		if opts.Context.Err() != nil {
+			if err := ckpt.Save(); err != nil {
+				return err
+			}
+			return ErrInterrupted
+		}
+		if step%stepsPerEpoch != 0 && step != totalSteps {
+			return nil
+		}
+		acc, err := accuracy(evaluator, valS, valPix)
+		if err != nil {
+			return err
+		}
+		res.ValAccuracy = append(res.ValAccuracy, acc)
+		loss := 0.0
+		if len(metrics) > 1 {
+			loss = tensorScalar(metrics[1])
+		}
+		logf("epoch %d/%d (step %d): loss %.4f, val accuracy %.2f%%, %s elapsed\n", step/stepsPerEpoch, opts.Epochs,
+			step, loss, 100*acc, time.Since(start).Round(time.Second))
+		return ckpt.Save()
+	})
+
+	data := &trainDataset{pix: trainPix, samples: trainS, size: size, batch: opts.BatchSize,
+		seed: opts.Seed, startStep: resumedAt, augment: !opts.NoAugment}
+	trainStart := time.Now()
+	if resumedAt < totalSteps {
+		if _, err := loop.RunToGlobalStep(data, totalSteps); err != nil {
+			if errors.Is(err, ErrInterrupted) {
+				return nil, ErrInterrupted
+			}
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
+	trainTime := time.Since(trainStart)
+	if n := totalSteps - resumedAt; n > 0 {
+		res.TrainImgPerS = float64(n*opts.BatchSize) / trainTime.Seconds()
+	}
+
+	if err := SaveInference(store, opts.OutDir); err != nil {
+		return nil, fmt.Errorf("train: saving model to %s: %w", opts.OutDir, err)
+	}
+	probs, err := evaluator.Predict(testPix)
+	if err != nil {
+		return nil, err
+	}
+	res.Test = NewEvaluation(sampleNames(testS), sampleLabels(testS), probs)
+	res.WallTime = time.Since(start)
+	res.WallSeconds = res.WallTime.Seconds()
+	logf("test split: %s", res.Test.Table())
+	logf("wall time %s (this run), training %.1f images/s, backend %s\n", res.WallTime.Round(time.Second),
+		res.TrainImgPerS, res.Backend)
+	if js, err := json.MarshalIndent(res, "", "  "); err == nil {
+		_ = os.WriteFile(filepath.Join(opts.OutDir, "train_result.json"), js, 0o644)
+	}
+	return res, nil
+}
+
+func tensorScalar(t *tensors.Tensor) float64 {
+	switch v := t.Value().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return 0
+}
+
+func accuracy(c *Classifier, samples []neu.Sample, pix [][]float32) (float64, error) {
+	if len(pix) == 0 {
+		return 0, nil
+	}
+	probs, err := c.Predict(pix)
+	if err != nil {
+		return 0, err
+	}
+	return NewEvaluation(sampleNames(samples), sampleLabels(samples), probs).Accuracy, nil
+}
+
+func sampleNames(s []neu.Sample) []string {
+	out := make([]string, len(s))
+	for i := range s {
+		out[i] = s[i].Name
+	}
+	return out
+}
+
+func sampleLabels(s []neu.Sample) []int {
+	out := make([]int, len(s))
+	for i := range s {
+		out[i] = s[i].Label
+	}
+	return out
+}
+
+func limitPerClass(samples []neu.Sample, n int) []neu.Sample {
+	count := map[int]int{}
+	var out []neu.Sample
+	for _, s := range samples {
+		if count[s.Label] < n {
+			count[s.Label]++
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// trainDataset yields an endless stream of shuffled, augmented batches starting at startStep. Batch
+// number k depends only on (seed, k), so a resumed run sees exactly the batches the uninterrupted run
+// would have. Batches are prepared in a goroutine, overlapping CPU augmentation with the train step.
+type trainDataset struct {
+	pix       [][]float32
+	samples   []neu.Sample
+	size      int
+	batch     int
+	seed      int64
+	startStep int
+	augment   bool
+}
+
+func (d *trainDataset) Name() string { return "neu-train" }
+
+func (d *trainDataset) Iter() iter.Seq2[train.Batch, error] {
+	return func(yield func(train.Batch, error) bool) {
+		ch := make(chan train.Batch, 3)
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			defer close(ch)
+			for step := d.startStep; ; step++ {
+				select {
+				case ch <- d.makeBatch(step):
+				case <-done:
+					return
+				}
+			}
+		}()
+		for b := range ch {
+			if !yield(b, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (d *trainDataset) makeBatch(step int) train.Batch {
+	perEpoch := len(d.pix) / d.batch
+	epoch, k := step/perEpoch, step%perEpoch
+	perm := rand.New(rand.NewPCG(uint64(d.seed), uint64(1<<40+epoch))).Perm(len(d.pix))
+	rng := rand.New(rand.NewPCG(uint64(d.seed), uint64(step)))
+	s := d.size
+	flat := make([]float32, d.batch*s*s)
+	labels := make([]int32, d.batch)
+	for i := range d.batch {
+		j := perm[k*d.batch+i]
+		p := d.pix[j]
+		if d.augment {
+			p = neu.Augment(p, s, rng)
+		}
+		copy(flat[i*s*s:], p)
+		labels[i] = int32(d.samples[j].Label)
+	}
+	return train.Batch{
+		Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(flat, d.batch, s, s, 1)},
+		Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, d.batch, 1)},
+	}
+}

@@ -11,9 +11,9 @@ import (
 	"os"
 )
 
-// EncodePNG writes img to w as PNG (best speed: these are large, mostly smooth figures).
+// EncodePNG writes img to w as PNG (default compression: steel texture compresses poorly at best speed).
 func EncodePNG(w io.Writer, img image.Image) error {
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
 	if err := enc.Encode(w, img); err != nil {
 		return fmt.Errorf("render: encoding %v PNG: %w", img.Bounds().Size(), err)
 	}

@@ -404,3 +404,45 @@ func fitText(f fontFace, s string, width int) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// MethodRow compares methods on one image: the image with its ground-truth boxes, then one overlay per method
+// (panels[i] holds method methods[i]'s maps; all panels show the same image) for class classIdx (-1: the
+// predicted class), each with that class's GT boxes and, with Options.ShowCAMBoxes, dashed CAM boxes; a colour
+// bar and the caption of panels[0] close the row.
+func MethodRow(panels []Panel, methods []string, classIdx int, opts Options) (*image.RGBA, error) {
+	o := opts.Defaults()
+	if len(panels) == 0 || len(panels) != len(methods) {
+		return nil, fmt.Errorf("render: MethodRow needs one panel per method, got %d panels for %d methods",
+			len(panels), len(methods))
+	}
+	p := panels[0]
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	k, err := p.classIndex(classIdx)
+	if err != nil {
+		return nil, err
+	}
+	gt := p.gtBoxes()
+	var own []Box
+	for _, b := range gt {
+		if b.Label == p.ClassNames[k] {
+			own = append(own, b)
+		}
+	}
+	title := "image"
+	if p.Name != "" {
+		title = p.Name
+	}
+	tiles := []tile{{img: p.rawTile(o, gt), title: title, titleInk: inkColor, titleBold: true}}
+	for i, mp := range panels {
+		if err := mp.check(); err != nil {
+			return nil, err
+		}
+		tiles = append(tiles, tile{img: mp.overlayTile(k, o, own), title: fmt.Sprintf("%s: %s", methods[i], p.ClassNames[k]),
+			swatch: ptr(ClassColor(k)), titleInk: inkColor})
+	}
+	tiles[len(tiles)-1].colorBar = true
+	capt, capColor := p.caption()
+	return composeRow(tiles, o, capt, capColor, p.Metric), nil
+}

@@ -1,0 +1,285 @@
+package report
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pkg/errors"
+
+	"github.com/neucam/neucam/gradcam/metrics"
+	"github.com/neucam/neucam/gradcam/render"
+	"github.com/neucam/neucam/neu"
+)
+
+// Panel builds the render panel of one image: the gray image, its GT boxes, the prediction and one map per
+// class (maps at the image's resolution, as Run scores them).
+func Panel(g *image.Gray, s neu.Sample, classes []string, probs []float32, maps [][]float32) render.Panel {
+	size := g.Bounds().Size()
+	p := render.Panel{Gray: g, Name: s.Name, ClassNames: classes}
+	if s.Label >= 0 && s.Label < len(classes) {
+		p.TrueClass = classes[s.Label]
+	}
+	pred := argmax(probs)
+	p.PredClass, p.Prob = classes[pred], float64(probs[pred])
+	for _, v := range probs {
+		p.Probs = append(p.Probs, float64(v))
+	}
+	for _, b := range s.Boxes {
+		if b.Class >= 0 && b.Class < len(classes) {
+			p.GT = append(p.GT, render.Box{Rect: b.Rect, Label: classes[b.Class]})
+		}
+	}
+	for _, m := range maps {
+		p.Maps = append(p.Maps, render.Map{W: size.X, H: size.Y, V: m})
+	}
+	return p
+}
+
+// writeImagePNG renders one image into OUT/images: NAME.png, the full figure (the methods side by side for the
+// true class when known, else the predicted one; then, for the first method, the heatmap row and the
+// all-classes row), and NAME.strip.png, the side-by-side row alone, which index.html embeds.
+func writeImagePNG(cfg Config, ir *ImageResult, g *image.Gray, s neu.Sample, full [][][]float32, names []string) error {
+	cls := -1
+	if s.Label >= 0 {
+		cls = s.Label
+	}
+	panels := make([]render.Panel, len(names))
+	for mi, name := range names {
+		panels[mi] = Panel(g, s, cfg.Model.Classes, ir.probs, full[mi])
+		if im, ok := ir.Metrics[name]; ok && mi == 0 {
+			panels[mi].Metric = fmt.Sprintf("%s: energy in GT %.2f (gain %.2f) | pointing game %s | IoU %.2f",
+				name, im.EnergyInBox, im.EnergyGain, hitMiss(im.PointingGame), im.IoU)
+		}
+	}
+	strip, err := render.MethodRow(panels, names, cls, cfg.Render)
+	if err != nil {
+		return errors.WithMessagef(err, "rendering %s", s.ImagePath)
+	}
+	opts := cfg.Render
+	opts.Method = names[0]
+	heat, err := render.ImageRow(panels[0], cls, opts)
+	if err != nil {
+		return errors.WithMessagef(err, "rendering %s", s.ImagePath)
+	}
+	classes, err := render.ClassRow(panels[0], opts)
+	if err != nil {
+		return errors.WithMessagef(err, "rendering %s", s.ImagePath)
+	}
+	base := filepath.Join("images", safeName(s.Name))
+	if err := render.SavePNG(filepath.Join(cfg.OutDir, base+".png"), render.Stack([]*image.RGBA{strip, heat, classes})); err != nil {
+		return err
+	}
+	if err := render.SavePNG(filepath.Join(cfg.OutDir, base+".strip.png"), strip); err != nil {
+		return err
+	}
+	ir.PNG = base + ".png"
+	return nil
+}
+
+func hitMiss(v float64) string {
+	if v >= 0.5 {
+		return "hit"
+	}
+	return "miss"
+}
+
+// safeName keeps file names portable: anything but letters, digits, '-', '_' and '.' becomes '_'.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// WriteJSON writes the results (pretty-printed) to path.
+func (r *Results) WriteJSON(path string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return errors.Wrap(err, "encoding results")
+	}
+	return errors.Wrapf(os.WriteFile(path, append(data, '\n'), 0o644), "writing %s", path)
+}
+
+// MostWrongFirst returns the per-image results ordered by loss (largest first); images without a known class
+// follow, least confident first.
+func (r *Results) MostWrongFirst() []ImageResult {
+	out := append([]ImageResult(nil), r.PerImage...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if (a.Loss != nil) != (b.Loss != nil) {
+			return a.Loss != nil
+		}
+		if a.Loss != nil {
+			return *a.Loss > *b.Loss
+		}
+		return a.Prob < b.Prob
+	})
+	return out
+}
+
+// WriteHTML writes OUT/index.html: a self-contained page (inline CSS/JS, images as data-URI PNGs read back from
+// OUT/images one at a time, so memory stays bounded) with the summary, the localization table, the skipped files
+// and one figure per image, most wrong first, filterable by class and by correctness.
+func (r *Results) WriteHTML(outDir, title string) error {
+	path := filepath.Join(outDir, "index.html")
+	f, err := os.Create(path)
+	if err != nil {
+		return errors.Wrapf(err, "creating %s", path)
+	}
+	w := bufio.NewWriter(f)
+	if err := r.writeHTML(w, outDir, title); err != nil {
+		f.Close()
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return errors.Wrapf(err, "writing %s", path)
+	}
+	return errors.Wrapf(f.Close(), "writing %s", path)
+}
+
+const css = `body{font-family:system-ui,sans-serif;margin:24px;color:#222;background:#fafafa}
+h1{margin-bottom:4px}.sub{color:#666;margin-top:0}
+table{border-collapse:collapse;margin:8px 0 20px;font-size:13px;background:#fff}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}
+.best{font-weight:bold;background:#e8f5e9}.base{color:#777}
+.controls{position:sticky;top:0;background:#fafafa;padding:8px 0;border-bottom:1px solid #ddd;z-index:1}
+figure{margin:12px 0;background:#fff;border:1px solid #ddd;padding:8px;display:inline-block}
+figure.wrong{border-color:#d32f2f}figcaption{font-size:13px;margin-top:4px}
+figure img{max-width:100%;height:auto}.kpi{display:inline-block;margin-right:28px;font-size:18px}
+.kpi b{font-size:26px;display:block}details{margin:8px 0}`
+
+const js = `function filt(){var c=document.getElementById('cls').value,w=document.getElementById('wrong').checked,n=0;
+document.querySelectorAll('figure[data-true]').forEach(function(f){var ok=(c==''||f.dataset.true==c||f.dataset.pred==c)&&(!w||f.classList.contains('wrong'));
+f.style.display=ok?'':'none';if(ok)n++});document.getElementById('count').textContent=n+' shown'}`
+
+func (r *Results) writeHTML(w io.Writer, outDir, title string) error {
+	esc := html.EscapeString
+	fmt.Fprintf(w, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>%s</title><style>%s</style><script>%s</script></head><body>\n",
+		esc(title), css, js)
+	fmt.Fprintf(w, "<h1>%s</h1><p class=\"sub\">methods: %s &middot; %d images in %.1f s</p>\n",
+		esc(title), esc(strings.Join(r.Methods, ", ")), r.Images, r.Seconds)
+	fmt.Fprintf(w, "<div><span class=\"kpi\"><b>%d</b>images</span>", r.Images)
+	if r.Labelled > 0 {
+		fmt.Fprintf(w, "<span class=\"kpi\"><b>%.1f%%</b>accuracy (%d labelled)</span>", 100*r.Accuracy, r.Labelled)
+	}
+	fmt.Fprintf(w, "<span class=\"kpi\"><b>%d</b>skipped files</span></div>\n", len(r.Skipped))
+	if r.Labelled > 0 {
+		r.writeAccuracyTable(w)
+		r.writeLocalizationTables(w)
+	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(w, "<details open><summary>%d skipped files</summary><table><tr><th>file</th><th>reason</th></tr>", len(r.Skipped))
+		for _, s := range r.Skipped {
+			fmt.Fprintf(w, "<tr><td>%s</td><td style=\"text-align:left\">%s</td></tr>", esc(s.Path), esc(s.Reason))
+		}
+		fmt.Fprintln(w, "</table></details>")
+	}
+	fmt.Fprintln(w, `<div class="controls">class: <select id="cls" onchange="filt()"><option value="">all</option>`)
+	for _, c := range r.Classes {
+		fmt.Fprintf(w, "<option>%s</option>", esc(c))
+	}
+	fmt.Fprintln(w, `</select> <label><input type="checkbox" id="wrong" onchange="filt()"> misclassified only</label> <span id="count"></span> &middot; sorted most wrong first</div>`)
+	for _, ir := range r.MostWrongFirst() {
+		cls := ""
+		if ir.Correct != nil && !*ir.Correct {
+			cls = "wrong"
+		}
+		fmt.Fprintf(w, "<figure class=\"%s\" data-true=\"%s\" data-pred=\"%s\">", cls, esc(ir.TrueClass), esc(ir.PredClass))
+		if ir.PNG != "" {
+			strip := strings.TrimSuffix(ir.PNG, ".png") + ".strip.png"
+			data, err := os.ReadFile(filepath.Join(outDir, strip))
+			if err != nil {
+				return errors.Wrapf(err, "reading back %s", strip)
+			}
+			fmt.Fprintf(w, "<a href=\"%s\"><img alt=\"%s\" src=\"data:image/png;base64,%s\"></a>", esc(ir.PNG), esc(ir.Name),
+				base64.StdEncoding.EncodeToString(data))
+		}
+		caption := fmt.Sprintf("%s: pred %s %.3f", ir.Name, ir.PredClass, ir.Prob)
+		if ir.TrueClass != "" {
+			caption += " / true " + ir.TrueClass
+		}
+		fmt.Fprintf(w, "<figcaption>%s</figcaption></figure>\n", esc(caption))
+	}
+	_, err := fmt.Fprintln(w, "<script>filt()</script></body></html>")
+	return err
+}
+
+func (r *Results) writeAccuracyTable(w io.Writer) {
+	fmt.Fprint(w, "<h2>Classification</h2><table><tr><th>true \\ predicted</th>")
+	for _, c := range r.Classes {
+		fmt.Fprintf(w, "<th>%s</th>", html.EscapeString(c))
+	}
+	fmt.Fprintln(w, "<th>accuracy</th></tr>")
+	for t, row := range r.Confusion {
+		fmt.Fprintf(w, "<tr><td>%s</td>", html.EscapeString(r.Classes[t]))
+		for p, n := range row {
+			cls := ""
+			if p == t {
+				cls = " class=\"best\""
+			}
+			fmt.Fprintf(w, "<td%s>%d</td>", cls, n)
+		}
+		fmt.Fprintf(w, "<td>%.3f</td></tr>\n", r.PerClassAccuracy[r.Classes[t]])
+	}
+	fmt.Fprintln(w, "</table>")
+}
+
+// writeLocalizationTables: one table per headline metric, classes as rows, methods then baselines as columns,
+// the best method per row in bold.
+func (r *Results) writeLocalizationTables(w io.Writer) {
+	if len(r.Localization) == 0 {
+		return
+	}
+	cols := append(append([]string(nil), r.Methods...), metrics.BaselineUniform, metrics.BaselineCenterGaussian, metrics.BaselineRandom)
+	rows := append(append([]string(nil), r.Classes...), metrics.Mean)
+	fmt.Fprintln(w, "<h2>Localization against GT boxes</h2><p class=\"sub\">each class's map scored against that class's boxes; energy gain g = (e&minus;u)/(1&minus;u), 0 = no better than a uniform map, 1 = all energy inside the boxes</p>")
+	for _, metric := range []string{metrics.MetricEnergyGain, metrics.MetricEnergyInBox, metrics.MetricPointingGame, metrics.MetricMaxBoxAccV2, metrics.MetricIoU} {
+		fmt.Fprintf(w, "<h3>%s</h3><table><tr><th>class</th>", metric)
+		for _, c := range cols {
+			cls := ""
+			if metrics.IsBaseline(c) {
+				cls = " class=\"base\""
+			}
+			fmt.Fprintf(w, "<th%s>%s</th>", cls, html.EscapeString(c))
+		}
+		fmt.Fprintln(w, "</tr>")
+		for _, row := range rows {
+			best := ""
+			bestV := -1e9
+			for _, c := range r.Methods {
+				if v, ok := r.Localization[c][metric][row]; ok && v > bestV {
+					best, bestV = c, v
+				}
+			}
+			fmt.Fprintf(w, "<tr><td>%s</td>", html.EscapeString(row))
+			for _, c := range cols {
+				v, ok := r.Localization[c][metric][row]
+				cls := ""
+				if c == best {
+					cls = " class=\"best\""
+				} else if metrics.IsBaseline(c) {
+					cls = " class=\"base\""
+				}
+				if ok {
+					fmt.Fprintf(w, "<td%s>%.3f</td>", cls, v)
+				} else {
+					fmt.Fprintf(w, "<td%s>&ndash;</td>", cls)
+				}
+			}
+			fmt.Fprintln(w, "</tr>")
+		}
+		fmt.Fprintln(w, "</table>")
+	}
+}

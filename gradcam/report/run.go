@@ -1,0 +1,483 @@
+package report
+
+import (
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/pkg/errors"
+
+	"github.com/neucam/neucam/gradcam"
+	"github.com/neucam/neucam/gradcam/metrics"
+	"github.com/neucam/neucam/gradcam/render"
+	"github.com/neucam/neucam/neu"
+)
+
+// Config is one explain/evaluate run over a dataset.
+type Config struct {
+	Model   *Model
+	Methods []MethodSpec
+	// BatchSize images are read, classified and explained at a time; memory stays bounded by it.
+	BatchSize int
+	// OutDir receives one PNG per image (images/NAME.png); "" writes no images (evaluate).
+	OutDir string
+	Render render.Options
+	// FaithfulnessImages: deletion/insertion AUC (RISE) on the first N labelled images, per method (0: off).
+	FaithfulnessImages int
+	// SanityImages: Spearman correlation between the maps of the model and of the same model with its top layers
+	// re-initialised (Adebayo et al. 2018), on the first N labelled images, per CAM method (0: off).
+	SanityImages int
+	// RandomizeScopes are the variable scopes re-initialised for the sanity check.
+	RandomizeScopes []string
+	Seed            int64
+	Progress        io.Writer // progress lines; nil: silent
+}
+
+// ImageResult is one image's line in results.json.
+type ImageResult struct {
+	File      string             `json:"file"`
+	Name      string             `json:"name"`
+	Width     int                `json:"width"`
+	Height    int                `json:"height"`
+	TrueClass string             `json:"true_class,omitempty"`
+	PredClass string             `json:"pred_class"`
+	Prob      float64            `json:"prob"`
+	Correct   *bool              `json:"correct,omitempty"`
+	Loss      *float64           `json:"loss,omitempty"`
+	Probs     map[string]float64 `json:"probs"`
+	// Metrics per method: the map of the true class scored against that class's GT boxes.
+	Metrics map[string]ImageMetrics `json:"metrics,omitempty"`
+	PNG     string                  `json:"png,omitempty"`
+
+	trueIdx int
+	probs   []float32
+}
+
+// ImageMetrics are the localization scores of one map (see gradcam/metrics).
+type ImageMetrics struct {
+	EnergyInBox  float64 `json:"energy_in_box"`
+	EnergyGain   float64 `json:"energy_gain"`
+	PointingGame float64 `json:"pointing_game"`
+	IoU          float64 `json:"iou"`
+}
+
+// Results is what a run measured; it is written as results.json (explain) or the evaluate JSON.
+type Results struct {
+	Images           int                           `json:"images"`
+	Labelled         int                           `json:"labelled"`
+	Accuracy         float64                       `json:"accuracy"`
+	PerClassAccuracy map[string]float64            `json:"per_class_accuracy"`
+	Confusion        [][]int                       `json:"confusion"`
+	Classes          []string                      `json:"classes"`
+	Methods          []string                      `json:"methods"`
+	Localization     map[string]metrics.Scores     `json:"localization,omitempty"`
+	Faithfulness     map[string]map[string]float64 `json:"faithfulness,omitempty"`
+	Sanity           map[string]map[string]float64 `json:"sanity,omitempty"`
+	Skipped          []neu.Skipped                 `json:"skipped"`
+	Seconds          float64                       `json:"seconds"`
+	PerImage         []ImageResult                 `json:"per_image"`
+
+	suite *metrics.Suite
+}
+
+// Run classifies and explains every sample, streaming BatchSize images at a time: it scores each method's maps
+// against the GT boxes, renders one PNG per image when OutDir is set, and aggregates everything.
+// Unreadable images are reported in Results.Skipped and never stop the run.
+func Run(cfg Config, ds *neu.Dataset) (*Results, error) {
+	start := time.Now()
+	m := cfg.Model
+	if m == nil || len(cfg.Methods) == 0 {
+		return nil, errors.New("report.Run: a model and at least one method are required")
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 16
+	}
+	if cfg.Render.Scale == 0 {
+		cfg.Render = cfg.Render.Defaults()
+	}
+	mappers := make([]Mapper, len(cfg.Methods))
+	names := make([]string, len(cfg.Methods))
+	for i, spec := range cfg.Methods {
+		mp, err := NewMapper(m, spec, cfg.Seed)
+		if err != nil {
+			return nil, err
+		}
+		mappers[i], names[i] = mp, spec.Spec
+	}
+	var sanity []Mapper
+	if cfg.SanityImages > 0 {
+		rm, err := RandomizedModel(m, cfg.RandomizeScopes, cfg.Seed)
+		if err != nil {
+			return nil, err
+		}
+		sanity = make([]Mapper, len(cfg.Methods))
+		for i, spec := range cfg.Methods {
+			if spec.Name == MethodLIME {
+				continue // model-agnostic cost is 1,000 forwards per image: sanity is reported for CAM methods
+			}
+			if sanity[i], err = NewMapper(rm, spec, cfg.Seed); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if cfg.OutDir != "" {
+		if err := os.MkdirAll(filepath.Join(cfg.OutDir, "images"), 0o755); err != nil {
+			return nil, errors.Wrapf(err, "creating output folder %s", cfg.OutDir)
+		}
+	}
+
+	k := len(m.Classes)
+	res := &Results{
+		Classes: m.Classes, Methods: names, Skipped: slices.Clone(ds.Skipped),
+		Confusion: make([][]int, k), PerClassAccuracy: map[string]float64{},
+		suite: metrics.NewSuite(m.Classes, metrics.Options{}, uint64(cfg.Seed)),
+	}
+	for i := range res.Confusion {
+		res.Confusion[i] = make([]int, k)
+	}
+	faith := newFaithfulness(names)
+	sanityRho := map[string][]float64{}
+	progress := newProgress(cfg.Progress, len(ds.Samples))
+
+	for lo := 0; lo < len(ds.Samples); lo += cfg.BatchSize {
+		batch := ds.Samples[lo:min(lo+cfg.BatchSize, len(ds.Samples))]
+		var samples []neu.Sample
+		var grays []*image.Gray
+		var pix [][]float32
+		for _, s := range batch {
+			g, err := neu.ReadImage(s.ImagePath)
+			if err != nil {
+				res.Skipped = append(res.Skipped, neu.Skipped{Path: s.ImagePath, Reason: err.Error()})
+				continue
+			}
+			samples, grays = append(samples, s), append(grays, g)
+			pix = append(pix, sanitize(neu.Pixels(g, m.Size)))
+		}
+		if len(samples) == 0 {
+			progress.add(len(batch))
+			continue
+		}
+		allMaps := make([][][][]float32, len(mappers)) // [method][image][class][S*S]
+		var probs [][]float32
+		for mi, mp := range mappers {
+			p, maps, err := mp.Maps(pix)
+			if err != nil {
+				return nil, errors.WithMessagef(err, "method %s", names[mi])
+			}
+			if probs == nil {
+				probs = p
+			}
+			allMaps[mi] = maps
+		}
+		for i, s := range samples {
+			ir := res.addImage(s, grays[i], probs[i])
+			size := grays[i].Bounds().Size()
+			// Maps at the image's own resolution so boxes are scored in their own pixel grid.
+			full := make([][][]float32, len(mappers))
+			for mi := range mappers {
+				full[mi] = make([][]float32, k)
+				for c := 0; c < k; c++ {
+					full[mi][c] = toImageGrid(allMaps[mi][i][c], m.Size, size)
+				}
+			}
+			if err := res.score(s, ir, names, full, size); err != nil {
+				return nil, err
+			}
+			labelled := s.Label >= 0 && len(boxesOf(s, s.Label)) > 0
+			if labelled && faith.count < cfg.FaithfulnessImages {
+				if err := faith.add(m, pix[i], allMaps, i, s.Label, names); err != nil {
+					return nil, err
+				}
+			}
+			if labelled && len(sanityRho[names[0]]) < cfg.SanityImages {
+				for mi, sm := range sanity {
+					if sm == nil {
+						continue
+					}
+					_, rmaps, err := sm.Maps([][]float32{pix[i]})
+					if err != nil {
+						return nil, errors.WithMessagef(err, "sanity check, method %s", names[mi])
+					}
+					rho := metrics.SpearmanRank(allMaps[mi][i][s.Label], rmaps[0][s.Label])
+					sanityRho[names[mi]] = append(sanityRho[names[mi]], rho)
+				}
+			}
+			if cfg.OutDir != "" {
+				if err := writeImagePNG(cfg, ir, grays[i], s, full, names); err != nil {
+					return nil, err
+				}
+			}
+		}
+		progress.add(len(batch))
+	}
+	progress.done()
+	res.finish(faith, sanityRho)
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// sanitize replaces non-finite pixels (a corrupt decoder or a synthetic input) with 0 so maps stay finite.
+func sanitize(p []float32) []float32 {
+	for i, v := range p {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			p[i] = 0
+		}
+	}
+	return p
+}
+
+// toImageGrid upsamples an S*S map to the image's size (bilinear) and rescales it to [0,1].
+func toImageGrid(m []float32, s int, size image.Point) []float32 {
+	if size.X == s && size.Y == s {
+		return slices.Clone(m)
+	}
+	return gradcam.Normalize(gradcam.Resize(m, s, s, size.X, size.Y), gradcam.NormMinMax, 0)
+}
+
+func boxesOf(s neu.Sample, class int) []image.Rectangle {
+	var out []image.Rectangle
+	for _, b := range s.Boxes {
+		if b.Class == class {
+			out = append(out, b.Rect)
+		}
+	}
+	return out
+}
+
+func (r *Results) addImage(s neu.Sample, g *image.Gray, probs []float32) *ImageResult {
+	pred := argmax(probs)
+	ir := ImageResult{
+		File: s.ImagePath, Name: s.Name, Width: g.Bounds().Dx(), Height: g.Bounds().Dy(),
+		PredClass: r.Classes[pred], Prob: float64(probs[pred]), Probs: map[string]float64{},
+		trueIdx: s.Label, probs: probs,
+	}
+	for c, p := range probs {
+		ir.Probs[r.Classes[c]] = float64(p)
+	}
+	r.Images++
+	if s.Label >= 0 && s.Label < len(r.Classes) {
+		ir.TrueClass = r.Classes[s.Label]
+		correct := pred == s.Label
+		loss := -math.Log(math.Max(float64(probs[s.Label]), 1e-7))
+		ir.Correct, ir.Loss = &correct, &loss
+		r.Labelled++
+		r.Confusion[s.Label][pred]++
+	}
+	r.PerImage = append(r.PerImage, ir)
+	return &r.PerImage[len(r.PerImage)-1]
+}
+
+// score adds every class that has GT boxes in the image to the localization suite (methods and baselines), each
+// class's map against that class's boxes; the true class's scores also go to the image's own line.
+func (r *Results) score(s neu.Sample, ir *ImageResult, names []string, full [][][]float32, size image.Point) error {
+	for c := range r.Classes {
+		boxes := boxesOf(s, c)
+		if len(boxes) == 0 {
+			continue
+		}
+		if err := r.suite.AddBaselines(c, size.X, size.Y, boxes); err != nil {
+			return errors.WithMessagef(err, "%s: baselines", s.ImagePath)
+		}
+		for mi, name := range names {
+			acc := r.suite.Accumulator(name)
+			score, ok, err := acc.Add(c, full[mi][c], size.X, size.Y, boxes)
+			if err != nil {
+				return errors.WithMessagef(err, "%s: method %s", s.ImagePath, name)
+			}
+			if ok && c == s.Label {
+				if ir.Metrics == nil {
+					ir.Metrics = map[string]ImageMetrics{}
+				}
+				pg := 0.0
+				if score.Pointing {
+					pg = 1
+				}
+				ir.Metrics[name] = ImageMetrics{EnergyInBox: score.EnergyInBox, EnergyGain: score.EnergyGain,
+					PointingGame: pg, IoU: score.IoU}
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Results) finish(f *faithfulness, sanityRho map[string][]float64) {
+	correct, perTotal := 0, make([]int, len(r.Classes))
+	for t, row := range r.Confusion {
+		for p, n := range row {
+			perTotal[t] += n
+			if t == p {
+				correct += n
+			}
+		}
+	}
+	if r.Labelled > 0 {
+		r.Accuracy = float64(correct) / float64(r.Labelled)
+	}
+	for c, name := range r.Classes {
+		if perTotal[c] > 0 {
+			r.PerClassAccuracy[name] = float64(r.Confusion[c][c]) / float64(perTotal[c])
+		}
+	}
+	if r.Labelled > 0 {
+		r.Localization = r.suite.Scores()
+	}
+	if f.count > 0 {
+		r.Faithfulness = f.means()
+	}
+	for name, rhos := range sanityRho {
+		if r.Sanity == nil {
+			r.Sanity = map[string]map[string]float64{}
+		}
+		r.Sanity[name] = map[string]float64{"spearman_randomized": mean(rhos), "images": float64(len(rhos))}
+	}
+}
+
+// WriteTable prints the localization table (methods beside the baselines, per class).
+func (r *Results) WriteTable(w io.Writer) error {
+	if r.suite == nil || r.Labelled == 0 {
+		return nil
+	}
+	return r.suite.WriteTable(w)
+}
+
+type faithfulness struct {
+	names      []string
+	count      int
+	del, ins   map[string][]float64
+	predictors map[*Model]metrics.Predictor
+}
+
+func newFaithfulness(names []string) *faithfulness {
+	return &faithfulness{names: names, del: map[string][]float64{}, ins: map[string][]float64{},
+		predictors: map[*Model]metrics.Predictor{}}
+}
+
+func (f *faithfulness) add(m *Model, img []float32, allMaps [][][][]float32, i, class int, names []string) error {
+	pred := f.predictors[m]
+	if pred == nil {
+		e, err := gradcam.NewExplainer(m.Backend, m.Store, m.Fn, gradcam.Options{Layers: m.Layers, BatchSize: 33})
+		if err != nil {
+			return err
+		}
+		pred = func(batch [][]float32) ([][]float32, error) { return e.Predict(batch, m.Size) }
+		f.predictors[m] = pred
+	}
+	opts := metrics.CurveOptions{}
+	for mi, name := range names {
+		mp := allMaps[mi][i][class]
+		d, err := metrics.Deletion(pred, img, mp, m.Size, class, opts)
+		if err != nil {
+			return errors.WithMessagef(err, "deletion, method %s", name)
+		}
+		in, err := metrics.Insertion(pred, img, mp, m.Size, class, opts)
+		if err != nil {
+			return errors.WithMessagef(err, "insertion, method %s", name)
+		}
+		f.del[name] = append(f.del[name], d.AUC)
+		f.ins[name] = append(f.ins[name], in.AUC)
+	}
+	f.count++
+	return nil
+}
+
+func (f *faithfulness) means() map[string]map[string]float64 {
+	out := map[string]map[string]float64{}
+	for _, name := range f.names {
+		out[name] = map[string]float64{"deletion_auc": mean(f.del[name]), "insertion_auc": mean(f.ins[name]),
+			"images": float64(f.count)}
+	}
+	return out
+}
+
+func mean(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+func argmax(p []float32) int {
+	best := 0
+	for i, v := range p {
+		if v > p[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// RandomizedModel returns a copy of m whose variables under scopes (e.g. "/resnet/layer4", "/resnet/head") are
+// re-initialised: weights He-normal from a seeded RNG, batch-norm scale/variance 1, offsets/means/biases 0. The
+// original model is untouched.
+func RandomizedModel(m *Model, scopes []string, seed int64) (*Model, error) {
+	if len(scopes) == 0 {
+		return nil, errors.New("sanity check: no scopes to randomise")
+	}
+	store, err := m.Store.Clone()
+	if err != nil {
+		return nil, errors.WithMessage(err, "sanity check: cloning the model")
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x5a417))
+	changed := 0
+	for v := range store.IterVariables() {
+		inScope := false
+		for _, s := range scopes {
+			if v.Path() == s || strings.HasPrefix(v.Path(), strings.TrimSuffix(s, "/")+"/") {
+				inScope = true
+			}
+		}
+		if !inScope {
+			continue
+		}
+		t, err := randomLike(v.Shape(), v.Name(), rng)
+		if err != nil {
+			return nil, errors.WithMessagef(err, "sanity check: variable %s", v.Path())
+		}
+		if err := v.SetValue(t); err != nil {
+			return nil, errors.WithMessagef(err, "sanity check: variable %s", v.Path())
+		}
+		changed++
+	}
+	if changed == 0 {
+		return nil, errors.Errorf("sanity check: no variable under %v", scopes)
+	}
+	rm := *m
+	rm.Store = store
+	return &rm, nil
+}
+
+func randomLike(s shapes.Shape, name string, rng *rand.Rand) (*tensors.Tensor, error) {
+	n := s.Size()
+	data := make([]float32, n)
+	switch {
+	case s.Rank() >= 2:
+		fanIn := n / s.Dimensions[s.Rank()-1]
+		std := math.Sqrt(2 / float64(max(fanIn, 1)))
+		for i := range data {
+			data[i] = float32(rng.NormFloat64() * std)
+		}
+	case name == "scale" || name == "variance":
+		for i := range data {
+			data[i] = 1
+		}
+	}
+	if s.DType != dtypes.Float32 {
+		return nil, fmt.Errorf("dtype %s not supported", s.DType)
+	}
+	return tensors.FromFlatDataAndDimensions(data, s.Dimensions...), nil
+}
+

@@ -480,4 +480,3 @@ func randomLike(s shapes.Shape, name string, rng *rand.Rand) (*tensors.Tensor, e
 	}
 	return tensors.FromFlatDataAndDimensions(data, s.Dimensions...), nil
 }
-

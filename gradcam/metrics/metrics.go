@@ -151,3 +151,40 @@ func PointingGame(m []float32, w, h int, boxes []image.Rectangle, tol float64) b
 	}
 	return false
 }
+
+// PointingScore is the pointing game with ties broken at random, in expectation: the fraction of the map's
+// maximal pixels that lie within tol pixels of a box. It equals PointingGame (as 0 or 1) for a map with a
+// single maximum, and gives a flat map the chance level (the share of pixels near a box) instead of the
+// verdict at pixel (0,0) that a first-maximum rule would give. An all-zero map or no boxes score 0.
+func PointingScore(m []float32, w, h int, boxes []image.Rectangle, tol float64) float64 {
+	checkMap(m, w, h)
+	best := 0.0
+	for _, v := range m {
+		best = max(best, value(v))
+	}
+	if best <= 0 {
+		return 0
+	}
+	bounds := image.Rect(0, 0, w, h)
+	clipped := make([]image.Rectangle, 0, len(boxes))
+	for _, b := range boxes {
+		if b = b.Canon().Intersect(bounds); !b.Empty() {
+			clipped = append(clipped, b)
+		}
+	}
+	ties, hits := 0, 0
+	for i, v := range m {
+		if value(v) != best {
+			continue
+		}
+		ties++
+		p := image.Pt(i%w, i/w)
+		for _, b := range clipped {
+			if PointDistance(p, b) <= tol {
+				hits++
+				break
+			}
+		}
+	}
+	return float64(hits) / float64(ties)
+}

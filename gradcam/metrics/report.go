@@ -46,7 +46,7 @@ type ImageScore struct {
 	BoxFraction float64 `json:"box_fraction"` // u: the uniform map's energy
 	EnergyInBox float64 `json:"energy_in_box"`
 	EnergyGain  float64 `json:"energy_gain"`
-	Pointing    bool    `json:"pointing"`
+	Pointing    float64 `json:"pointing"` // PointingScore: 0 or 1 unless the map has tied maxima
 	IoU         float64 `json:"iou"`
 	MaskIoU     float64 `json:"mask_iou"`
 }
@@ -102,20 +102,16 @@ func (a *Accumulator) Add(cls int, m []float32, w, h int, gt []image.Rectangle) 
 		tol = PointingTolerance(w)
 	}
 	s = ImageScore{Class: cls, BoxFraction: BoxFraction(w, h, gt), EnergyInBox: EnergyInBoxes(m, w, h, gt),
-		Pointing: PointingGame(m, w, h, gt, tol), IoU: LocalizationIoU(m, w, h, gt, a.opts.IoUThreshold),
+		Pointing: PointingScore(m, w, h, gt, tol), IoU: LocalizationIoU(m, w, h, gt, a.opts.IoUThreshold),
 		MaskIoU: MaskIoU(m, w, h, gt, a.opts.IoUThreshold)}
 	s.EnergyGain = EnergyGain(s.EnergyInBox, s.BoxFraction)
 	if err := a.boxAcc.Add(cls, m, w, h, gt); err != nil {
 		return s, false, err
 	}
 	a.Images = append(a.Images, s)
-	pg := 0.0
-	if s.Pointing {
-		pg = 1
-	}
 	a.add(MetricEnergyInBox, cls, s.EnergyInBox)
 	a.add(MetricEnergyGain, cls, s.EnergyGain)
-	a.add(MetricPointingGame, cls, pg)
+	a.add(MetricPointingGame, cls, s.Pointing)
 	a.add(MetricIoU, cls, s.IoU)
 	a.add(MetricMaskIoU, cls, s.MaskIoU)
 	return s, true, nil

@@ -42,8 +42,9 @@ func TestSuite(t *testing.T) {
 		BaselineUniform: {
 			MetricEnergyInBox: {"crazing": 0.25, "inclusion": 0.25, Mean: 0.25},
 			MetricEnergyGain:  {"crazing": 0, Mean: 0},
-			// Uniform points at (0,0): inside the first box, 50*sqrt(2) px from the second.
-			MetricPointingGame: {"crazing": 1, "inclusion": 0, Mean: 0.5},
+			// Uniform: every pixel is a maximum, so the score is the share of pixels within tolerance of the box.
+			MetricPointingGame: {"crazing": nearShare(w, h, 0, 0, 99, 99), "inclusion": nearShare(w, h, 50, 50, 149, 149),
+				Mean: (nearShare(w, h, 0, 0, 99, 99) + nearShare(w, h, 50, 50, 149, 149)) / 2},
 			MetricIoU:          {"crazing": 0.25, "inclusion": 0.25, Mean: 0.25},
 			MetricMaskIoU:      {Mean: 0.25},
 			MetricMaxBoxAcc:    {"crazing": 0, Mean: 0},
@@ -119,5 +120,51 @@ func TestSuite(t *testing.T) {
 	}
 	if l := energy[len(energy)-2]; !strings.HasPrefix(l, "patches") || strings.Contains(l, ".") {
 		t.Errorf("patches row %q", l)
+	}
+}
+
+// nearShare counts, independently of PointDistance, the share of pixels of a w x h image within
+// PointingTolerance(w) of the box with inclusive pixel corners (x0,y0)-(x1,y1).
+func nearShare(w, h, x0, y0, x1, y1 int) float64 {
+	tol := PointingTolerance(w)
+	n := 0
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			dx := float64(max(x0-x, 0, x-x1))
+			dy := float64(max(y0-y, 0, y-y1))
+			if dx*dx+dy*dy <= tol*tol {
+				n++
+			}
+		}
+	}
+	return float64(n) / float64(w*h)
+}
+
+func TestPointingScore(t *testing.T) {
+	w, h := 200, 200
+	gt := []image.Rectangle{image.Rect(0, 0, 100, 100)}
+	tol := PointingTolerance(w)
+	// One maximum: the same verdict as PointingGame.
+	m := make([]float32, w*h)
+	m[50*w+50] = 1
+	if got := PointingScore(m, w, h, gt, tol); got != 1 {
+		t.Errorf("single max inside: %g, want 1", got)
+	}
+	m[50*w+50], m[180*w+180] = 0, 1
+	if got := PointingScore(m, w, h, gt, tol); got != 0 {
+		t.Errorf("single max outside: %g, want 0", got)
+	}
+	// Two tied maxima, one in and one out: one half.
+	m[50*w+50] = 1
+	if got := PointingScore(m, w, h, gt, tol); got != 0.5 {
+		t.Errorf("tied maxima: %g, want 0.5", got)
+	}
+	// A flat map scores the chance level.
+	want := nearShare(w, h, 0, 0, 99, 99)
+	if got := PointingScore(Uniform(w, h), w, h, gt, tol); got != want || want < 0.28 || want > 0.34 {
+		t.Errorf("uniform: %g, want %g (~0.25 box + border band)", got, want)
+	}
+	if got := PointingScore(make([]float32, w*h), w, h, gt, tol); got != 0 {
+		t.Errorf("all-zero map: %g, want 0", got)
 	}
 }

@@ -158,7 +158,8 @@ td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f0f0
 figure{margin:12px 0;background:#fff;border:1px solid #ddd;padding:8px;display:inline-block}
 figure.wrong{border-color:#d32f2f}figcaption{font-size:13px;margin-top:4px}
 figure img{max-width:100%;height:auto}.kpi{display:inline-block;margin-right:28px;font-size:18px}
-.kpi b{font-size:26px;display:block}details{margin:8px 0}`
+.kpi b{font-size:26px;display:block}details{margin:8px 0}
+.tables{display:flex;flex-wrap:wrap;gap:0 24px}.tables h3{margin:8px 0 0;font-size:15px}`
 
 const js = `function filt(){var c=document.getElementById('cls').value,w=document.getElementById('wrong').checked,n=0;
 document.querySelectorAll('figure[data-true]').forEach(function(f){var ok=(c==''||f.dataset.true==c||f.dataset.pred==c)&&(!w||f.classList.contains('wrong'));
@@ -245,8 +246,9 @@ func (r *Results) writeLocalizationTables(w io.Writer) {
 	cols := append(append([]string(nil), r.Methods...), metrics.BaselineUniform, metrics.BaselineCenterGaussian, metrics.BaselineRandom)
 	rows := append(append([]string(nil), r.Classes...), metrics.Mean)
 	fmt.Fprintln(w, "<h2>Localization against GT boxes</h2><p class=\"sub\">each class's map scored against that class's boxes; energy gain g = (e&minus;u)/(1&minus;u), 0 = no better than a uniform map, 1 = all energy inside the boxes</p>")
-	for _, metric := range []string{metrics.MetricEnergyGain, metrics.MetricEnergyInBox, metrics.MetricPointingGame, metrics.MetricMaxBoxAccV2, metrics.MetricIoU} {
-		fmt.Fprintf(w, "<h3>%s</h3><table><tr><th>class</th>", metric)
+	fmt.Fprintln(w, "<div class=\"tables\">")
+	for _, metric := range []string{metrics.MetricEnergyGain, metrics.MetricPointingGame, metrics.MetricEnergyInBox, metrics.MetricMaxBoxAccV2, metrics.MetricIoU} {
+		fmt.Fprintf(w, "<div><h3>%s</h3><table><tr><th>class</th>", metric)
 		for _, c := range cols {
 			cls := ""
 			if metrics.IsBaseline(c) {
@@ -280,6 +282,7 @@ func (r *Results) writeLocalizationTables(w io.Writer) {
 			}
 			fmt.Fprintln(w, "</tr>")
 		}
-		fmt.Fprintln(w, "</table>")
+		fmt.Fprintln(w, "</table></div>")
 	}
+	fmt.Fprintln(w, "</div>")
 }

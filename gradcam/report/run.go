@@ -298,12 +298,8 @@ func (r *Results) score(s neu.Sample, ir *ImageResult, names []string, full [][]
 				if ir.Metrics == nil {
 					ir.Metrics = map[string]ImageMetrics{}
 				}
-				pg := 0.0
-				if score.Pointing {
-					pg = 1
-				}
 				ir.Metrics[name] = ImageMetrics{EnergyInBox: score.EnergyInBox, EnergyGain: score.EnergyGain,
-					PointingGame: pg, IoU: score.IoU}
+					PointingGame: score.Pointing, IoU: score.IoU}
 			}
 		}
 	}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/neucam/neucam/neu"
+)
+
+// neuData finds ../shared/neu-det above the working directory.
+func neuData(t *testing.T) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for range 6 {
+		p := filepath.Join(dir, "..", "shared", "neu-det")
+		if st, err := os.Stat(filepath.Join(p, "images")); err == nil && st.IsDir() {
+			return p
+		}
+		dir = filepath.Dir(dir)
+	}
+	t.Skip("NEU-DET data not found at ../shared/neu-det")
+	return ""
+}
+
+// TestExplainReport runs `neucam explain` with the shipped model on a few NEU images plus a stray image with
+// no annotation and a corrupt file, and checks index.html, the PNGs and results.json.
+func TestExplainReport(t *testing.T) {
+	data := neuData(t)
+	in := t.TempDir()
+	for _, d := range []string{"images", "annotations"} {
+		if err := os.MkdirAll(filepath.Join(in, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := []string{"crazing_10", "inclusion_3", "patches_104", "scratches_108"}
+	for _, n := range names {
+		copyFile(t, filepath.Join(data, "images", n+".jpg"), filepath.Join(in, "images", n+".jpg"))
+		copyFile(t, filepath.Join(data, "annotations", n+".xml"), filepath.Join(in, "annotations", n+".xml"))
+	}
+	// No annotation: explained without GT. Corrupt: skipped with a reason, the rest still processed.
+	copyFile(t, filepath.Join(data, "images", "pitted_surface_5.jpg"), filepath.Join(in, "images", "unlabelled.jpg"))
+	if err := os.WriteFile(filepath.Join(in, "images", "broken.jpg"), []byte("not a jpeg"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "report")
+	if err := runExplain([]string{"-methods", "gradcam,layercam", "-out", out, in}); err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+
+	var res struct {
+		Images   int `json:"images"`
+		Labelled int `json:"labelled"`
+		Skipped  []struct{ Path, Reason string }
+		PerImage []struct {
+			File, Name, PNG string
+			TrueClass       string             `json:"true_class"`
+			PredClass       string             `json:"pred_class"`
+			Probs           map[string]float64 `json:"probs"`
+			Metrics         map[string]map[string]float64
+		} `json:"per_image"`
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		t.Fatalf("results.json: %v", err)
+	}
+	if res.Images != 5 || res.Labelled != 4 || len(res.PerImage) != 5 {
+		t.Fatalf("images=%d labelled=%d per_image=%d, want 5, 4, 5", res.Images, res.Labelled, len(res.PerImage))
+	}
+	if len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].Path, "broken.jpg") || res.Skipped[0].Reason == "" {
+		t.Fatalf("skipped = %+v, want broken.jpg with a reason", res.Skipped)
+	}
+	for _, ir := range res.PerImage {
+		if !slices.Contains(neu.Classes, ir.PredClass) {
+			t.Errorf("%s: predicted class %q is not a NEU class", ir.Name, ir.PredClass)
+		}
+		sum := 0.0
+		for _, p := range ir.Probs {
+			sum += p
+		}
+		if sum < 0.999 || sum > 1.001 {
+			t.Errorf("%s: probabilities sum to %g", ir.Name, sum)
+		}
+		if ir.Name == "unlabelled" {
+			if ir.TrueClass != "" || len(ir.Metrics) != 0 {
+				t.Errorf("unlabelled image got a class %q or metrics %v", ir.TrueClass, ir.Metrics)
+			}
+		} else if len(ir.Metrics) != 2 {
+			t.Errorf("%s: metrics for %d methods, want 2", ir.Name, len(ir.Metrics))
+		}
+		for m, vals := range ir.Metrics {
+			for k, v := range vals {
+				lo := 0.0
+				if k == "energy_gain" {
+					lo = -1e9 // g = (e-u)/(1-u) is negative when the map avoids the boxes
+				}
+				if !(v >= lo && v <= 1) {
+					t.Errorf("%s %s %s = %g outside its range", ir.Name, m, k, v)
+				}
+			}
+		}
+		f, err := os.Open(filepath.Join(out, ir.PNG))
+		if err != nil {
+			t.Fatalf("%s: %v", ir.Name, err)
+		}
+		cfg, err := png.DecodeConfig(f)
+		f.Close()
+		if err != nil || cfg.Width < 600 || cfg.Height < 400 {
+			t.Errorf("%s: PNG %v %dx%d", ir.PNG, err, cfg.Width, cfg.Height)
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(page)
+	if n := strings.Count(html, "data:image/png;base64,"); n != 5 {
+		t.Errorf("index.html embeds %d images, want 5", n)
+	}
+	for _, want := range []string{"broken.jpg", "energy_gain", "uniform", "misclassified only", "crazing_10"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Skipf("test image missing: %v", err)
+	}
+	if err := os.WriteFile(to, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

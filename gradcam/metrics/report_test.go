@@ -45,10 +45,10 @@ func TestSuite(t *testing.T) {
 			// Uniform: every pixel is a maximum, so the score is the share of pixels within tolerance of the box.
 			MetricPointingGame: {"crazing": nearShare(w, h, 0, 0, 99, 99), "inclusion": nearShare(w, h, 50, 50, 149, 149),
 				Mean: (nearShare(w, h, 0, 0, 99, 99) + nearShare(w, h, 50, 50, 149, 149)) / 2},
-			MetricIoU:          {"crazing": 0.25, "inclusion": 0.25, Mean: 0.25},
-			MetricMaskIoU:      {Mean: 0.25},
-			MetricMaxBoxAcc:    {"crazing": 0, Mean: 0},
-			MetricMaxBoxAccV2:  {Mean: 0},
+			MetricIoU:         {"crazing": 0.25, "inclusion": 0.25, Mean: 0.25},
+			MetricMaskIoU:     {Mean: 0.25},
+			MetricMaxBoxAcc:   {"crazing": 0, Mean: 0},
+			MetricMaxBoxAccV2: {Mean: 0},
 		},
 		BaselineCenterGaussian: {
 			MetricPointingGame: {"crazing": 1, "inclusion": 1, Mean: 1}, // first max (99,99) is in both boxes

@@ -48,7 +48,9 @@ func BenchmarkGradCAMAllClasses(b *testing.B) { benchmarkExplain(b, Options{Meth
 
 func BenchmarkScoreCAM(b *testing.B) { benchmarkExplain(b, Options{Method: ScoreCAM}) }
 
-func BenchmarkScoreCAMTop16(b *testing.B) { benchmarkExplain(b, Options{Method: ScoreCAM, ScoreCAMTopK: 16}) }
+func BenchmarkScoreCAMTop16(b *testing.B) {
+	benchmarkExplain(b, Options{Method: ScoreCAM, ScoreCAMTopK: 16})
+}
 
 func BenchmarkEigenCAM(b *testing.B) { benchmarkExplain(b, Options{Method: EigenCAM}) }
 

@@ -1,0 +1,68 @@
+package report
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/neucam/neucam/gradcam"
+	"github.com/neucam/neucam/gradcam/resnet"
+)
+
+// benchModel is the NEU ResNet at its default architecture with freshly initialised weights: the cost of a map
+// does not depend on the weights' values.
+func benchModel(b *testing.B) *Model {
+	b.Helper()
+	backend, err := resnet.NewBackend()
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := model.NewStore()
+	resnet.SetConfig(store, resnet.DefaultConfig())
+	return &Model{Backend: backend, Store: store, Fn: resnet.Model, Size: resnet.DefaultConfig().Size,
+		Classes: make([]string, resnet.NumClasses), Layers: []string{"layer4"},
+		HeadWeights: gradcam.HeadWeightsVariable(resnet.ModelVarScope + "/head/weights")}
+}
+
+// benchmarkMaps measures images/s for the maps of all 6 classes of batches of 16 images of 200x200 pixels,
+// including the resize to the model's input size (as neucam explain does).
+func benchmarkMaps(b *testing.B, spec string) {
+	m := benchModel(b)
+	ms, err := ParseMethod(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mapper, err := NewMapper(m, ms, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const batch, side = 16, 200
+	rng := rand.New(rand.NewPCG(1, 2))
+	raw := make([][]float32, batch)
+	for i := range raw {
+		raw[i] = make([]float32, side*side)
+		for j := range raw[i] {
+			raw[i][j] = rng.Float32()
+		}
+	}
+	run := func() {
+		pix := make([][]float32, batch)
+		for i := range raw {
+			pix[i] = gradcam.Resize(raw[i], side, side, m.Size, m.Size)
+		}
+		if _, _, err := mapper.Maps(pix); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run() // compile outside the timing
+	b.ResetTimer()
+	for range b.N {
+		run()
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+}
+
+func BenchmarkNEUGradCAMAllClasses(b *testing.B) { benchmarkMaps(b, "gradcam") }
+func BenchmarkNEUGradCAMPlusPlus(b *testing.B)   { benchmarkMaps(b, "gradcam++") }
+func BenchmarkNEUScoreCAMTop32(b *testing.B)     { benchmarkMaps(b, "scorecam") }

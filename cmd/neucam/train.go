@@ -28,6 +28,7 @@ func runTrain(args []string) error {
 	wd := fs.Float64("wd", d.WeightDecay, "AdamW weight decay")
 	seed := fs.Int64("seed", d.Seed, "random seed (init, shuffling, augmentation)")
 	resume := fs.Bool("resume", true, "resume from OUT/train if it holds a checkpoint (false: start over)")
+	augment := fs.String("augment", d.Augment, "augmentation: dihedral (rotations/flips), full (+crop, contrast) or none")
 	noBar := fs.Bool("no-progress", false, "no progress bar")
 	_ = fs.Parse(args)
 	if *data == "" || *out == "" {
@@ -47,7 +48,7 @@ func runTrain(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := resnet.TrainOptions{DataDir: *data, OutDir: *out, Config: cfg, Epochs: *epochs, BatchSize: *batch,
-		LearningRate: *lr, WeightDecay: *wd, WarmupEpochs: d.WarmupEpochs, Seed: *seed, Resume: *resume,
+		LearningRate: *lr, WeightDecay: *wd, WarmupEpochs: d.WarmupEpochs, Seed: *seed, Resume: *resume, Augment: *augment,
 		ProgressBar: !*noBar, Log: os.Stdout, Context: ctx}
 	res, err := resnet.Train(opts)
 	if err != nil {

@@ -24,8 +24,6 @@ func randomBatch(rng *rand.Rand, n, size int) (*tensors.Tensor, *tensors.Tensor)
 	return tensors.FromFlatDataAndDimensions(pix, n, size, size, 1), tensors.FromFlatDataAndDimensions(labels, n, 1)
 }
 
-const benchBatch = 32
-
 // benchConfig is DefaultConfig, or the architecture in $NEUCAM_BENCH_CFG ("size;w1,w2,w3,w4;s0,s1,s2,s3,s4"),
 // to compare architectures' speed.
 func benchConfig(b *testing.B) Config {
@@ -57,8 +55,17 @@ func benchConfig(b *testing.B) Config {
 	return cfg
 }
 
-// BenchmarkTrainStep: one AdamW step on a batch of 32 images at DefaultConfig's size.
+// benchBatchSize is 16 (the training default) or $NEUCAM_BENCH_BATCH.
+func benchBatchSize(b *testing.B) int {
+	if v, err := strconv.Atoi(os.Getenv("NEUCAM_BENCH_BATCH")); err == nil && v > 0 {
+		return v
+	}
+	return 16
+}
+
+// BenchmarkTrainStep: one AdamW step on a batch of 16 images at DefaultConfig's size.
 func BenchmarkTrainStep(b *testing.B) {
+	benchBatch := benchBatchSize(b)
 	backend := testBackend(b)
 	store := model.NewStore()
 	cfg := benchConfig(b)
@@ -82,4 +89,33 @@ func BenchmarkTrainStep(b *testing.B) {
 		step()
 	}
 	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "img/s")
+}
+
+// BenchmarkInference: Classifier.Predict on batches of 32 images at DefaultConfig's size.
+func BenchmarkInference(b *testing.B) {
+	store := model.NewStore()
+	SetConfig(store, benchConfig(b))
+	c, err := NewClassifier(testBackend(b), store)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 32
+	rng := rand.New(rand.NewPCG(7, 8))
+	pix := make([][]float32, n)
+	for i := range pix {
+		pix[i] = make([]float32, c.Size()*c.Size())
+		for j := range pix[i] {
+			pix[i][j] = rng.Float32()
+		}
+	}
+	if _, err := c.Predict(pix); err != nil { // compile
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := c.Predict(pix); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "img/s")
 }

@@ -37,8 +37,8 @@ type Classifier struct {
 	cfg     Config
 	source  string
 
-	mu   sync.Mutex
-	exec *model.Exec
+	mu    sync.Mutex
+	execs map[bool]*model.Exec // by "return logits" (else probabilities)
 }
 
 // Backend returns the compute backend the classifier runs on.
@@ -189,7 +189,12 @@ func (c *Classifier) checkComplete() error {
 var predictBuckets = []int{1, 2, 4, 8, 16, 32}
 
 // Predict returns the class probabilities [N][6] for images given as S*S row-major pixels in [0,1].
-func (c *Classifier) Predict(pix [][]float32) (probs [][]float32, err error) {
+func (c *Classifier) Predict(pix [][]float32) ([][]float32, error) { return c.run(pix, false) }
+
+// Logits returns the pre-softmax outputs [N][6] (used to compare with the PyTorch twin).
+func (c *Classifier) Logits(pix [][]float32) ([][]float32, error) { return c.run(pix, true) }
+
+func (c *Classifier) run(pix [][]float32, wantLogits bool) (probs [][]float32, err error) {
 	s := c.cfg.Size
 	for i, p := range pix {
 		if len(p) != s*s {
@@ -203,14 +208,22 @@ func (c *Classifier) Predict(pix [][]float32) (probs [][]float32, err error) {
 	}()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.exec == nil {
-		c.exec, err = model.NewExec(c.backend, c.store, func(scope *model.Scope, images *Node) *Node {
+	exec := c.execs[wantLogits]
+	if exec == nil {
+		exec, err = model.NewExec(c.backend, c.store, func(scope *model.Scope, images *Node) *Node {
 			logits, _ := Model(scope, images)
+			if wantLogits {
+				return logits
+			}
 			return Softmax(logits)
 		})
 		if err != nil {
 			return nil, err
 		}
+		if c.execs == nil {
+			c.execs = map[bool]*model.Exec{}
+		}
+		c.execs[wantLogits] = exec
 	}
 	maxB := predictBuckets[len(predictBuckets)-1]
 	probs = make([][]float32, 0, len(pix))
@@ -227,7 +240,7 @@ func (c *Classifier) Predict(pix [][]float32) (probs [][]float32, err error) {
 		for i, p := range chunk {
 			copy(flat[i*s*s:], p)
 		}
-		out, err := c.exec.Call1(tensors.FromFlatDataAndDimensions(flat, b, s, s, 1))
+		out, err := exec.Call1(tensors.FromFlatDataAndDimensions(flat, b, s, s, 1))
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 func testBackend(t testing.TB) compute.Backend {
@@ -13,4 +14,13 @@ func testBackend(t testing.TB) compute.Backend {
 		t.Fatalf("backend: %v", err)
 	}
 	return b
+}
+
+func flat32(t testing.TB, x *tensors.Tensor) []float32 {
+	t.Helper()
+	v, err := tensors.CopyFlatData[float32](x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -52,6 +52,8 @@ type TrainOptions struct {
 	Log io.Writer
 	// Context cancels training: a checkpoint is saved and Train returns ErrInterrupted.
 	Context context.Context
+
+	interruptAtStep int // tests: behave as if interrupted once this global step is done
 }
 
 // Augmentations.
@@ -220,7 +222,7 @@ func Train(opts TrainOptions) (*TrainResult, error) {
 		Backend: backend.Name(), Augment: opts.Augment, LearningRate: opts.LearningRate, Seed: opts.Seed}
 	loop.OnStep("neucam-epoch", 200, func(loop *train.Loop, metrics []*tensors.Tensor) error {
 		step := int(optimizer.GetGlobalStep(store))
-		if opts.Context.Err() != nil {
+		if opts.Context.Err() != nil || (opts.interruptAtStep > 0 && step >= opts.interruptAtStep) {
 			if err := ckpt.Save(); err != nil {
 				return err
 			}

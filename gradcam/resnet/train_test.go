@@ -1,0 +1,79 @@
+package resnet
+
+import (
+	"errors"
+
+	"github.com/gomlx/compute/dtypes"
+	"math"
+	"testing"
+)
+
+// TestTrainResume: a run interrupted mid-epoch and resumed must end with exactly the model of an
+// uninterrupted run (same batches, restored optimizer state), and report consistent results.
+func TestTrainResume(t *testing.T) {
+	data := findData(t)
+	opts := TrainOptions{DataDir: data, Config: tinyConfig(), Epochs: 2, BatchSize: 16, MaxTrainPerClass: 8,
+		LearningRate: 3e-3, Seed: 5, Resume: true}
+	full := opts
+	full.OutDir = t.TempDir()
+	resFull, err := Train(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resFull.Steps != 6 || len(resFull.ValAccuracy) != 2 || resFull.Test == nil || resFull.Test.Images != 228 {
+		t.Fatalf("unexpected result: steps %d, val accuracies %v, test %+v", resFull.Steps, resFull.ValAccuracy, resFull.Test)
+	}
+
+	part := opts
+	part.OutDir = t.TempDir()
+	part.interruptAtStep = 4 // mid second epoch
+	if _, err := Train(part); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("interrupted run: err %v, want ErrInterrupted", err)
+	}
+	part.interruptAtStep = 0
+	resResumed, err := Train(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resResumed.ResumedAtStep != 4 {
+		t.Errorf("resumed at step %d, want 4", resResumed.ResumedAtStep)
+	}
+
+	a, err := Load(full.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Load(part.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxDiff := 0.0
+	for v := range a.Store().IterVariables() {
+		if v.Shape().DType != dtypes.Float32 {
+			continue
+		}
+		w := b.Store().GetVariable(v.Path())
+		if w == nil {
+			t.Fatalf("variable %s missing after resume", v.Path())
+		}
+		va, _ := v.Value()
+		vb, _ := w.Value()
+		fa, fb := flat32(t, va), flat32(t, vb)
+		for i := range fa {
+			maxDiff = max(maxDiff, math.Abs(float64(fa[i]-fb[i])))
+		}
+	}
+	if maxDiff > 1e-5 {
+		t.Errorf("resumed model differs from the uninterrupted one: max |diff| %g", maxDiff)
+	}
+	if resFull.Test.Accuracy != resResumed.Test.Accuracy {
+		t.Errorf("test accuracy %g uninterrupted vs %g resumed", resFull.Test.Accuracy, resResumed.Test.Accuracy)
+	}
+
+	// Same output folder, different architecture: refused rather than silently mixed.
+	other := part
+	other.Config.Widths = []int{4, 8, 8, 8}
+	if _, err := Train(other); err == nil {
+		t.Error("training with another architecture into an existing run: no error")
+	}
+}

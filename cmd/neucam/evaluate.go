@@ -5,9 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
+	"github.com/neucam/neucam/gradcam/metrics"
+	"github.com/neucam/neucam/gradcam/report"
 	"github.com/neucam/neucam/gradcam/resnet"
 	"github.com/neucam/neucam/neu"
 )
@@ -23,6 +26,17 @@ type evalReport struct {
 	Warnings        []skippedFile `json:"warnings,omitempty"`
 	Seconds         float64       `json:"seconds"`
 	ImagesPerSecond float64       `json:"images_per_second"`
+
+	// With -methods: how well each method's maps agree with the GT boxes (per class and "mean"), beside the
+	// uniform / center_gaussian / random baselines; deletion/insertion AUC; Spearman vs a randomised model.
+	Split        string                        `json:"split"`
+	Methods      []string                      `json:"methods,omitempty"`
+	Localization map[string]metrics.Scores     `json:"localization,omitempty"`
+	Faithfulness map[string]map[string]float64 `json:"faithfulness,omitempty"`
+	Sanity       map[string]map[string]float64 `json:"sanity,omitempty"`
+	CAMSeconds   float64                       `json:"cam_seconds,omitempty"`
+
+	camTable *report.Results
 }
 
 type skippedFile struct {
@@ -44,12 +58,23 @@ func runEvaluate(args []string) error {
 	modelDir := fs.String("model", "", "model folder written by `neucam train` (default: the embedded model)")
 	jsonOut := fs.String("json", "", "write the report as JSON to this file")
 	quiet := fs.Bool("q", false, "no progress output")
+	split := fs.String("split", "all", "which images of DIR: all, or train/val/test of the project's split (neu.Split, seed 1)")
+	methods := fs.String("methods", "", "also score these CAM methods against the GT boxes, e.g. gradcam,gradcam++,layercam (see `neucam explain -h`)")
+	faith := fs.Int("faithfulness", 50, "with -methods: deletion/insertion AUC on the first N labelled images (0: off)")
+	sanity := fs.Int("sanity", 50, "with -methods: Spearman vs the model with re-initialised top layers, on N images (0: off)")
 	_ = fs.Parse(args)
 	if *data == "" {
 		fs.Usage()
 		return errors.New("-data is required")
 	}
-	rep, err := evaluate(*data, *modelDir, *quiet)
+	var specs []report.MethodSpec
+	if *methods != "" {
+		var err error
+		if specs, err = report.ParseMethods(*methods); err != nil {
+			return err
+		}
+	}
+	rep, err := evaluate(*data, *modelDir, *split, *quiet, specs, *faith, *sanity)
 	if err != nil {
 		return err
 	}
@@ -59,6 +84,24 @@ func runEvaluate(args []string) error {
 	}
 	for _, s := range rep.Skipped {
 		fmt.Printf("skipped %s: %s\n", s.Path, s.Reason)
+	}
+	if rep.camTable != nil {
+		fmt.Println()
+		if err := rep.camTable.WriteTable(os.Stdout); err != nil {
+			return err
+		}
+		for _, m := range rep.Methods {
+			if f, ok := rep.Faithfulness[m]; ok {
+				fmt.Printf("faithfulness %-24s deletion AUC %.3f (lower is better)  insertion AUC %.3f  (%g images)\n",
+					m, f["deletion_auc"], f["insertion_auc"], f["images"])
+			}
+		}
+		for _, m := range rep.Methods {
+			if sn, ok := rep.Sanity[m]; ok {
+				fmt.Printf("sanity %-30s Spearman(trained, top layers randomised) %.3f  (%g images; low = depends on weights)\n",
+					m, sn["spearman_randomized"], sn["images"])
+			}
+		}
 	}
 	fmt.Printf("%d images in %.1fs (%.1f images/s), model %s\n", rep.Images+rep.Unlabelled, rep.Seconds,
 		rep.ImagesPerSecond, rep.Model)
@@ -75,11 +118,20 @@ func runEvaluate(args []string) error {
 	return nil
 }
 
-func evaluate(dataDir, modelDir string, quiet bool) (*evalReport, error) {
+func evaluate(dataDir, modelDir, split string, quiet bool, specs []report.MethodSpec, faith, sanity int) (*evalReport, error) {
 	start := time.Now()
 	ds, err := neu.Load(dataDir)
 	if err != nil {
 		return nil, err
+	}
+	if split != "all" {
+		train, val, test := neu.Split(ds.Samples, neu.DefaultSeed, neu.DefaultValFrac, neu.DefaultTestFrac)
+		parts := map[string][]neu.Sample{"train": train, "val": val, "test": test}
+		part, ok := parts[split]
+		if !ok {
+			return nil, fmt.Errorf("-split %q: want all, train, val or test", split)
+		}
+		ds.Samples = part
 	}
 	clf, err := resnet.Load(modelDir)
 	if err != nil {
@@ -105,9 +157,27 @@ func evaluate(dataDir, modelDir string, quiet bool) (*evalReport, error) {
 			rep.Unlabelled++
 		}
 	}
+	rep.Split = split
 	rep.Seconds = time.Since(start).Seconds()
 	if rep.Seconds > 0 {
 		rep.ImagesPerSecond = float64(len(ds.Samples)-len(skipped)) / rep.Seconds
+	}
+	if len(specs) > 0 {
+		var w io.Writer = os.Stderr
+		if quiet {
+			w = nil
+		}
+		if !quiet {
+			fmt.Fprintf(os.Stderr, "explaining %d images with %d methods\n", len(ds.Samples), len(specs))
+		}
+		res, err := report.Run(report.Config{Model: report.NEUModel(clf), Methods: specs, FaithfulnessImages: faith,
+			SanityImages: sanity, RandomizeScopes: report.NEURandomizeScopes, Seed: 1, Progress: w}, ds)
+		if err != nil {
+			return nil, err
+		}
+		rep.Methods, rep.Localization, rep.Faithfulness, rep.Sanity = res.Methods, res.Localization, res.Faithfulness, res.Sanity
+		rep.CAMSeconds = res.Seconds
+		rep.camTable = res
 	}
 	return rep, nil
 }

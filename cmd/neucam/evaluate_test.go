@@ -72,7 +72,7 @@ func TestEvaluateFewImages(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rep, err := evaluate(folder, modelDir, true)
+	rep, err := evaluate(folder, modelDir, "all", true, nil, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestEvaluateFewImages(t *testing.T) {
 	if len(rep.PerClassAccuracy) != 6 {
 		t.Errorf("per-class accuracy for %d classes, want 6", len(rep.PerClassAccuracy))
 	}
-	if _, err := evaluate(folder, filepath.Join(modelDir, "missing"), true); err == nil {
+	if _, err := evaluate(folder, filepath.Join(modelDir, "missing"), "all", true, nil, 0, 0); err == nil {
 		t.Error("missing model dir: no error")
 	}
 }

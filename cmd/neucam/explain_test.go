@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neucam/neucam/gradcam/report"
 	"github.com/neucam/neucam/neu"
 )
 
@@ -139,5 +140,51 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, data, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEvaluateLocalization: evaluate -methods on a small NEU-DET-layout folder with the shipped model writes the
+// localization (methods and the three baselines), faithfulness and sanity sections, with values in range.
+func TestEvaluateLocalization(t *testing.T) {
+	data := neuData(t)
+	in := t.TempDir()
+	for _, d := range []string{"images", "annotations"} {
+		if err := os.MkdirAll(filepath.Join(in, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"inclusion_3", "patches_104", "scratches_108"} {
+		copyFile(t, filepath.Join(data, "images", n+".jpg"), filepath.Join(in, "images", n+".jpg"))
+		copyFile(t, filepath.Join(data, "annotations", n+".xml"), filepath.Join(in, "annotations", n+".xml"))
+	}
+	specs, err := report.ParseMethods("gradcam,layercam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := evaluate(in, "", "all", true, specs, 2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"gradcam", "layercam", "uniform", "center_gaussian", "random"} {
+		for _, metric := range []string{"energy_in_box", "pointing_game", "max_box_acc", "max_box_acc_v2", "iou"} {
+			v, ok := rep.Localization[m][metric]["mean"]
+			if !ok || !(v >= 0 && v <= 1) {
+				t.Errorf("localization %s %s mean = %v (present %v), want in [0,1]", m, metric, v, ok)
+			}
+		}
+	}
+	// The uniform map's energy in the boxes is the box-area fraction, so its gain is exactly 0.
+	if g := rep.Localization["uniform"]["energy_gain"]["mean"]; g != 0 {
+		t.Errorf("uniform energy gain %g, want 0", g)
+	}
+	for _, m := range []string{"gradcam", "layercam"} {
+		f := rep.Faithfulness[m]
+		if f["images"] != 2 || !(f["deletion_auc"] >= 0 && f["deletion_auc"] <= 1) || !(f["insertion_auc"] >= 0 && f["insertion_auc"] <= 1) {
+			t.Errorf("faithfulness %s = %v", m, f)
+		}
+		s := rep.Sanity[m]
+		if s["images"] != 2 || !(s["spearman_randomized"] >= -1 && s["spearman_randomized"] <= 1) {
+			t.Errorf("sanity %s = %v", m, s)
+		}
 	}
 }

@@ -158,7 +158,11 @@ func (p Panel) rawTile(o Options, gt []Box) *image.RGBA {
 
 func (p Panel) drawGT(img *image.RGBA, gt []Box, o Options) {
 	for _, b := range gt {
-		drawBoxWithLabel(img, scaleRect(b.Rect, o.Scale), b.Label, p.boxColor(b), boxThickness)
+		DrawBox(img, scaleRect(b.Rect, o.Scale), p.boxColor(b), boxThickness)
+	}
+	var taken []image.Rectangle
+	for _, b := range gt {
+		taken = drawBoxLabel(img, scaleRect(b.Rect, o.Scale), b.Label, p.boxColor(b), boxThickness, taken)
 	}
 }
 

@@ -110,12 +110,12 @@ func contrastText(bg color.RGBA) color.RGBA {
 	return color.RGBA{255, 255, 255, 255}
 }
 
-// drawBoxWithLabel draws a solid box and its label just above the box (inside the image when the
-// box touches the top edge).
-func drawBoxWithLabel(dst draw.Image, r image.Rectangle, label string, c color.RGBA, thickness int) {
-	DrawBox(dst, r, c, thickness)
+// drawBoxLabel draws a box's label just above the box (inside the image when the box touches the top edge),
+// unless it would cover a label in taken (adjacent boxes of a class would otherwise stack unreadable labels;
+// the box colour still tells the class). It returns taken plus the label drawn.
+func drawBoxLabel(dst draw.Image, r image.Rectangle, label string, c color.RGBA, thickness int, taken []image.Rectangle) []image.Rectangle {
 	if label == "" {
-		return
+		return taken
 	}
 	f := face(labelSize, true)
 	h := lineHeight(f) + 2
@@ -123,10 +123,17 @@ func drawBoxWithLabel(dst draw.Image, r image.Rectangle, label string, c color.R
 	if p.Y < dst.Bounds().Min.Y {
 		p.Y = r.Min.Y + thickness // no room above: put it inside, under the top edge
 	}
-	if w := textWidth(f, label) + 6; p.X+w > dst.Bounds().Max.X {
+	w := textWidth(f, label) + 6
+	if p.X+w > dst.Bounds().Max.X {
 		p.X = max(dst.Bounds().Max.X-w, dst.Bounds().Min.X)
 	}
-	DrawLabel(dst, p, label, c)
+	lr := image.Rect(p.X, p.Y, p.X+w, p.Y+h)
+	for _, t := range taken {
+		if t.Overlaps(lr) {
+			return taken
+		}
+	}
+	return append(taken, DrawLabel(dst, p, label, c))
 }
 
 type fontFace = font.Face

@@ -124,14 +124,8 @@ func evaluate(dataDir, modelDir, split string, quiet bool, specs []report.Method
 	if err != nil {
 		return nil, err
 	}
-	if split != "all" {
-		train, val, test := neu.Split(ds.Samples, neu.DefaultSeed, neu.DefaultValFrac, neu.DefaultTestFrac)
-		parts := map[string][]neu.Sample{"train": train, "val": val, "test": test}
-		part, ok := parts[split]
-		if !ok {
-			return nil, fmt.Errorf("-split %q: want all, train, val or test", split)
-		}
-		ds.Samples = part
+	if err := selectSplit(ds, split); err != nil {
+		return nil, err
 	}
 	clf, err := resnet.Load(modelDir)
 	if err != nil {
@@ -180,4 +174,19 @@ func evaluate(dataDir, modelDir, split string, quiet bool, specs []report.Method
 		rep.camTable = res
 	}
 	return rep, nil
+}
+
+// selectSplit keeps the samples of one part of the project's split (neu.Split with the neu defaults, the split
+// the shipped model was trained on): "test" holds images never used in training. "all" keeps everything.
+func selectSplit(ds *neu.Dataset, split string) error {
+	if split == "all" {
+		return nil
+	}
+	train, val, test := neu.Split(ds.Samples, neu.DefaultSeed, neu.DefaultValFrac, neu.DefaultTestFrac)
+	part, ok := map[string][]neu.Sample{"train": train, "val": val, "test": test}[split]
+	if !ok {
+		return fmt.Errorf("-split %q: want all, train, val or test", split)
+	}
+	ds.Samples = part
+	return nil
 }

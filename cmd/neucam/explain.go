@@ -34,6 +34,7 @@ func runExplain(args []string) error {
 	out := fs.String("out", "neucam-report", "output folder")
 	batch := fs.Int("batch", 16, "images per batch (bounds memory)")
 	limit := fs.Int("limit", 0, "explain only the first N images (0: all)")
+	split := fs.String("split", "all", "all, or train/val/test of the project's split (test: images the shipped model never saw)")
 	cmap := fs.String("colormap", "turbo", "colormap: "+fmt.Sprint(render.ColormapNames()))
 	alpha := fs.Float64("alpha", 0.45, "heatmap opacity in overlays")
 	threshold := fs.Float64("threshold", 0.5, "CAM boxes: fraction of the map maximum (0: no CAM boxes)")
@@ -57,6 +58,9 @@ func runExplain(args []string) error {
 	}
 	ds, err := neu.LoadPaths(fs.Args()...)
 	if err != nil {
+		return err
+	}
+	if err := selectSplit(ds, *split); err != nil {
 		return err
 	}
 	if *limit > 0 && len(ds.Samples) > *limit {

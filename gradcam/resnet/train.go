@@ -52,6 +52,9 @@ type TrainOptions struct {
 	Log io.Writer
 	// Context cancels training: a checkpoint is saved and Train returns ErrInterrupted.
 	Context context.Context
+	// OnLoop, when set, is called with the training loop before it runs, e.g. to attach a live plot with
+	// loop.OnStep (notebooks/01_training.ipynb).
+	OnLoop func(*train.Loop)
 
 	interruptAtStep int // tests: behave as if interrupted once this global step is done
 }
@@ -210,6 +213,9 @@ func Train(opts TrainOptions) (*TrainResult, error) {
 	loop := train.NewLoop(trainer)
 	if opts.ProgressBar {
 		commandline.AttachProgressBar(loop)
+	}
+	if opts.OnLoop != nil {
+		opts.OnLoop(loop)
 	}
 	resumedAt := int(optimizer.GetGlobalStep(store))
 	if resumedAt > 0 {

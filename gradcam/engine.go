@@ -67,9 +67,24 @@ type Options struct {
 	Normalize  Normalization // how Maps are scaled to [0,1]; default NormMinMax
 	Percentile float64       // for NormPercentile; default 99
 
+	// Score is the class score whose gradient the gradient methods use; default ScoreLogit.
+	Score Score
+
 	BatchSize    int // compiled batch size (the last batch is padded); default 16
 	ScoreCAMTopK int // ScoreCAM: use only the K channels of largest mean activation per image; 0 = all
 }
+
+// Score selects the class score differentiated by the gradient methods.
+type Score int
+
+const (
+	// ScoreLogit (default, as pytorch-grad-cam): the raw logit z_k.
+	ScoreLogit Score = iota
+	// ScoreLogProb: log p_k = z_k - logsumexp(z). Its gradient is dz_k - sum_j p_j dz_j, so evidence that raises
+	// every plausible class alike (e.g. plain background texture) cancels and the map shows what sets class k
+	// apart from its competitors.
+	ScoreLogProb
+)
 
 // Result holds the probabilities and maps of one Explain call.
 type Result struct {
@@ -152,6 +167,10 @@ func (e *Explainer) buildGraph(scope *model.Scope, inputs []*graph.Node, perImag
 	logits = asF32(logits)
 	numClasses := logits.Shape().Dimensions[1]
 	outs := []*graph.Node{graph.Softmax(logits, -1)}
+	scores := logits
+	if e.opts.Score == ScoreLogProb {
+		scores = graph.LogSoftmax(logits, -1)
+	}
 	var onehot *graph.Node
 	if perImage {
 		pred := graph.ArgMax(logits, 1, dtypes.Int32)
@@ -173,14 +192,14 @@ func (e *Explainer) buildGraph(scope *model.Scope, inputs []*graph.Node, perImag
 	grads := make([]*graph.Node, len(layers))
 	if e.spec.needsGrad || e.debugGrads {
 		if perImage {
-			gs := graph.Gradient(graph.ReduceAllSum(graph.Mul(logits, onehot)), layers...)
+			gs := graph.Gradient(graph.ReduceAllSum(graph.Mul(scores, onehot)), layers...)
 			for i := range gs {
 				grads[i] = graph.ExpandAxes(sanitize(asF32(gs[i])), 1)
 			}
 		} else {
 			perClass := make([][]*graph.Node, len(layers))
 			for k := range numClasses {
-				score := graph.ReduceAllSum(graph.SliceAxis(logits, 1, graph.AxisElem(k)))
+				score := graph.ReduceAllSum(graph.SliceAxis(scores, 1, graph.AxisElem(k)))
 				for i, gk := range graph.Gradient(score, layers...) {
 					perClass[i] = append(perClass[i], sanitize(asF32(gk)))
 				}

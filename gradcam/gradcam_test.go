@@ -521,3 +521,36 @@ func TestNewExplainerErrors(t *testing.T) {
 		t.Error("targets count mismatch: expected an error")
 	}
 }
+
+// TestLogProbScore: with Score = ScoreLogProb the gradient of log p_k through a GAP + dense head is
+// (W[c,k] - sum_j p_j W[c,j]) / (h*w) at every position, so Grad-CAM is that channel weighting of the activations.
+func TestLogProbScore(t *testing.T) {
+	f := newFixture(t, defaultTiny, 3)
+	acts, dims := features(t, f.backend, f.store, f.fn, f.images, testSize, "layer2")
+	head := variable(t, f.store, "/head/weights")
+	numK, hw := f.cfg.classes, dims[1]*dims[2]
+	res := f.explain(t, Options{Method: GradCAM, Layers: []string{"layer2"}, Score: ScoreLogProb})
+	plain := f.explain(t, Options{Method: GradCAM, Layers: []string{"layer2"}})
+	differs := false
+	for n := range f.images {
+		p := res.Probs[n]
+		for k := range numK {
+			want := hostCAM(acts, dims, head, k, numK, n, func(w float64, ch int) float64 {
+				avg := 0.0
+				for j := range numK {
+					avg += float64(p[j]) * float64(head[ch*numK+j])
+				}
+				return (w - avg) / float64(hw)
+			})
+			if e := relErr(res.Raw[n][k], want); e > 1e-4 || math.IsNaN(e) {
+				t.Errorf("image %d class %d: relative error %.3g vs the closed form", n, k, e)
+			}
+			if relErr(res.Raw[n][k], plain.Raw[n][k]) > 1e-3 {
+				differs = true
+			}
+		}
+	}
+	if !differs {
+		t.Error("log-prob maps equal the logit maps: the option has no effect")
+	}
+}

@@ -30,14 +30,16 @@ const MethodLIME = "lime"
 // DefaultMethods is what explain/evaluate use when -methods is not given.
 var DefaultMethods = []string{"gradcam", "gradcam++", "layercam", "scorecam"}
 
-// MethodSpec is a parsed method string: NAME[@LAYER[+LAYER...]][:tta|:flips|:smooth].
-// Examples: "gradcam", "gradcam@layer3+layer4", "gradcam++:tta", "lime".
+// MethodSpec is a parsed method string: NAME[@LAYER[+LAYER...]][:MODIFIER...] with modifiers tta (the 8
+// flips/rotations), flips (the 4 flips), smooth (noise averaging) and logprob (differentiate log p_k instead of
+// the logit). Examples: "gradcam", "gradcam@layer3+layer4", "gradcam++:tta", "gradcam:logprob:flips", "lime".
 type MethodSpec struct {
-	Spec   string // as written
-	Name   string // a gradcam.Method or "lime"
-	Layers []string
-	TTA    gradcam.TTAMode
-	Smooth bool
+	Spec    string // as written
+	Name    string // a gradcam.Method or "lime"
+	Layers  []string
+	TTA     gradcam.TTAMode
+	Smooth  bool
+	LogProb bool
 }
 
 // ParseMethods parses a comma-separated list of method specs.
@@ -70,15 +72,19 @@ func ParseMethod(s string) (MethodSpec, error) {
 	m := MethodSpec{Spec: strings.ToLower(strings.TrimSpace(s))}
 	rest := m.Spec
 	if i := strings.Index(rest, ":"); i >= 0 {
-		switch mod := rest[i+1:]; mod {
-		case "tta":
-			m.TTA = gradcam.TTADihedral
-		case "flips":
-			m.TTA = gradcam.TTAFlips
-		case "smooth":
-			m.Smooth = true
-		default:
-			return m, errors.Errorf("method %q: unknown modifier %q (want tta, flips or smooth)", s, mod)
+		for _, mod := range strings.Split(rest[i+1:], ":") {
+			switch mod {
+			case "tta":
+				m.TTA = gradcam.TTADihedral
+			case "flips":
+				m.TTA = gradcam.TTAFlips
+			case "smooth":
+				m.Smooth = true
+			case "logprob":
+				m.LogProb = true
+			default:
+				return m, errors.Errorf("method %q: unknown modifier %q (want tta, flips, smooth or logprob)", s, mod)
+			}
 		}
 		rest = rest[:i]
 	}
@@ -95,7 +101,7 @@ func ParseMethod(s string) (MethodSpec, error) {
 	}
 	m.Name = rest
 	if m.Name == MethodLIME {
-		if m.Layers != nil || m.TTA != gradcam.TTANone || m.Smooth {
+		if m.Layers != nil || m.TTA != gradcam.TTANone || m.Smooth || m.LogProb {
 			return m, errors.Errorf("method %q: lime takes no layers or modifiers", s)
 		}
 		return m, nil
@@ -139,6 +145,9 @@ func NewMapper(m *Model, spec MethodSpec, seed int64) (Mapper, error) {
 	}
 	if spec.Smooth {
 		opts.NoiseSamples = 8
+	}
+	if spec.LogProb {
+		opts.Score = gradcam.ScoreLogProb
 	}
 	if opts.Method == gradcam.ScoreCAM {
 		opts.ScoreCAMTopK = 32 // the 32 most active channels carry nearly all of the map; bounds the cost

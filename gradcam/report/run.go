@@ -147,6 +147,7 @@ func Run(cfg Config, ds *neu.Dataset) (*Results, error) {
 	}
 	faith := newFaithfulness(names)
 	sanityRho := map[string][]float64{}
+	sanityCount := 0
 	progress := newProgress(cfg.Progress, len(ds.Samples))
 
 	for lo := 0; lo < len(ds.Samples); lo += cfg.BatchSize {
@@ -193,30 +194,49 @@ func Run(cfg Config, ds *neu.Dataset) (*Results, error) {
 			if err := res.score(s, ir, names, full, size); err != nil {
 				return nil, err
 			}
-			labelled := s.Label >= 0 && len(boxesOf(s, s.Label)) > 0
-			if labelled && faith.count < cfg.FaithfulnessImages {
-				if err := faith.add(m, pix[i], allMaps, i, s.Label, names); err != nil {
-					return nil, err
-				}
-			}
-			if labelled && len(sanityRho[names[0]]) < cfg.SanityImages {
-				for mi, sm := range sanity {
-					if sm == nil {
-						continue
-					}
-					_, rmaps, err := sm.Maps([][]float32{pix[i]})
-					if err != nil {
-						return nil, errors.WithMessagef(err, "sanity check, method %s", names[mi])
-					}
-					rho := metrics.SpearmanRank(allMaps[mi][i][s.Label], rmaps[0][s.Label])
-					sanityRho[names[mi]] = append(sanityRho[names[mi]], rho)
-				}
-			}
 			if cfg.OutDir != "" {
 				if err := writeImagePNG(cfg, ir, grays[i], s, full, names); err != nil {
 					return nil, err
 				}
 			}
+		}
+		// Faithfulness and sanity on the first labelled images, one batched call per method.
+		var fIdx, sIdx []int
+		for i, s := range samples {
+			if s.Label < 0 || len(boxesOf(s, s.Label)) == 0 {
+				continue
+			}
+			if faith.count+len(fIdx) < cfg.FaithfulnessImages {
+				fIdx = append(fIdx, i)
+			}
+			if sanityCount+len(sIdx) < cfg.SanityImages {
+				sIdx = append(sIdx, i)
+			}
+		}
+		if len(fIdx) > 0 {
+			if err := faith.add(m, pix, allMaps, samples, fIdx, names); err != nil {
+				return nil, err
+			}
+		}
+		if len(sIdx) > 0 {
+			sub := make([][]float32, len(sIdx))
+			for j, i := range sIdx {
+				sub[j] = pix[i]
+			}
+			for mi, sm := range sanity {
+				if sm == nil {
+					continue
+				}
+				_, rmaps, err := sm.Maps(sub)
+				if err != nil {
+					return nil, errors.WithMessagef(err, "sanity check, method %s", names[mi])
+				}
+				for j, i := range sIdx {
+					c := samples[i].Label
+					sanityRho[names[mi]] = append(sanityRho[names[mi]], metrics.SpearmanRank(allMaps[mi][i][c], rmaps[j][c]))
+				}
+			}
+			sanityCount += len(sIdx)
 		}
 		progress.add(len(batch))
 	}
@@ -358,31 +378,44 @@ func newFaithfulness(names []string) *faithfulness {
 		predictors: map[*Model]metrics.Predictor{}}
 }
 
-func (f *faithfulness) add(m *Model, img []float32, allMaps [][][][]float32, i, class int, names []string) error {
+// add scores the images idx of a batch: each method's map of the true class, deletion and insertion curves packed
+// into shared forward passes.
+func (f *faithfulness) add(m *Model, pix [][]float32, allMaps [][][][]float32, samples []neu.Sample, idx []int, names []string) error {
+	const batch = 64
 	pred := f.predictors[m]
 	if pred == nil {
-		e, err := gradcam.NewExplainer(m.Backend, m.Store, m.Fn, gradcam.Options{Layers: m.Layers, BatchSize: 33})
+		e, err := gradcam.NewExplainer(m.Backend, m.Store, m.Fn, gradcam.Options{Layers: m.Layers, BatchSize: batch})
 		if err != nil {
 			return err
 		}
-		pred = func(batch [][]float32) ([][]float32, error) { return e.Predict(batch, m.Size) }
+		pred = func(b [][]float32) ([][]float32, error) { return e.Predict(b, m.Size) }
 		f.predictors[m] = pred
 	}
-	opts := metrics.CurveOptions{}
+	opts := metrics.CurveOptions{MaxBatch: batch}
+	imgs := make([][]float32, len(idx))
+	classes := make([]int, len(idx))
+	for j, i := range idx {
+		imgs[j], classes[j] = pix[i], samples[i].Label
+	}
 	for mi, name := range names {
-		mp := allMaps[mi][i][class]
-		d, err := metrics.Deletion(pred, img, mp, m.Size, class, opts)
+		maps := make([][]float32, len(idx))
+		for j, i := range idx {
+			maps[j] = allMaps[mi][i][classes[j]]
+		}
+		del, err := metrics.DeletionBatch(pred, imgs, maps, classes, m.Size, opts)
 		if err != nil {
 			return errors.WithMessagef(err, "deletion, method %s", name)
 		}
-		in, err := metrics.Insertion(pred, img, mp, m.Size, class, opts)
+		ins, err := metrics.InsertionBatch(pred, imgs, maps, classes, m.Size, opts)
 		if err != nil {
 			return errors.WithMessagef(err, "insertion, method %s", name)
 		}
-		f.del[name] = append(f.del[name], d.AUC)
-		f.ins[name] = append(f.ins[name], in.AUC)
+		for j := range idx {
+			f.del[name] = append(f.del[name], del[j].AUC)
+			f.ins[name] = append(f.ins[name], ins[j].AUC)
+		}
 	}
-	f.count++
+	f.count += len(idx)
 	return nil
 }
 

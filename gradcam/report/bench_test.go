@@ -66,3 +66,27 @@ func benchmarkMaps(b *testing.B, spec string) {
 func BenchmarkNEUGradCAMAllClasses(b *testing.B) { benchmarkMaps(b, "gradcam") }
 func BenchmarkNEUGradCAMPlusPlus(b *testing.B)   { benchmarkMaps(b, "gradcam++") }
 func BenchmarkNEUScoreCAMTop32(b *testing.B)     { benchmarkMaps(b, "scorecam") }
+
+// BenchmarkNEULIME: LIME with 1,000 perturbed samples per image on the NEU ResNet (forwards in batches of 64).
+func BenchmarkNEULIME(b *testing.B) {
+	m := benchModel(b)
+	mapper, err := NewMapper(m, MethodSpec{Spec: "lime", Name: MethodLIME}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	img := make([]float32, m.Size*m.Size)
+	for j := range img {
+		img[j] = rng.Float32()
+	}
+	if _, _, err := mapper.Maps([][]float32{img}); err != nil { // compile outside the timing
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, _, err := mapper.Maps([][]float32{img}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/img")
+}

@@ -376,7 +376,8 @@ func Bars(groups, series []string, values [][]float64, o BarOptions) (*image.RGB
 		return Palette[i%len(Palette)]
 	}
 	gw := float64(plot.Dx()) / float64(max(len(groups), 1))
-	bw := math.Min(float64(barW), (gw-10)/float64(max(len(series), 1)))
+	// Bars fill the group (up to 28 px each), leaving a 16 px gap between groups.
+	bw := math.Max(1, math.Min(28, (gw-16)/float64(max(len(series), 1))))
 	fv := face(9, false)
 	for g, name := range groups {
 		x0 := float64(plot.Min.X) + float64(g)*gw + (gw-bw*float64(len(series)))/2

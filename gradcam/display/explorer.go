@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/comms"
 	"github.com/janpfeifer/gonb/gonbui/dom"
 	"github.com/janpfeifer/gonb/gonbui/widgets"
 	"github.com/neucam/neucam/gradcam/render"
@@ -26,6 +27,8 @@ type Explorer struct {
 	Compute func(method string) ([]render.Panel, error)
 	Options render.Options // starting colormap, alpha, threshold, scale
 	Idle    time.Duration  // stop after this long without interaction; 0: wait for "Done"
+	// FrontEndTimeout bounds the wait for a browser before the controls are built; 0: 5 s.
+	FrontEndTimeout time.Duration
 }
 
 // session is the explorer's state and view, free of gonbui so it can be tested outside GoNB.
@@ -129,7 +132,9 @@ func (s *session) html() string {
 }
 
 // Run shows the controls and the view and handles interaction until "Done" or Idle. It returns
-// ErrNotNotebook outside GoNB (the widgets would wait forever for a browser).
+// ErrNotNotebook outside GoNB. Inside GoNB without a browser attached (a headless nbconvert run), GoNB's
+// widgets would wait forever for the page's first value, so Run first asks the page to answer within
+// FrontEndTimeout and, when nothing answers, displays the opening view without controls and returns.
 func (e *Explorer) Run() error {
 	s, err := e.newSession()
 	if err != nil {
@@ -137,6 +142,14 @@ func (e *Explorer) Run() error {
 	}
 	if !inNotebook() {
 		return ErrNotNotebook
+	}
+	timeout := e.FrontEndTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	if !frontEnd(timeout) {
+		gonbui.DisplayHTML(s.html())
+		return gonbui.Error()
 	}
 	label := func(parent, text string) {
 		dom.Append(parent, `<span style="font:13px sans-serif;margin:0 4px 0 12px">`+html.EscapeString(text)+"</span>")
@@ -234,4 +247,19 @@ func (e *Explorer) viewHTML(classOption, method, alpha, threshold int) (string, 
 	s.setAlpha(alpha)
 	s.setThreshold(threshold)
 	return s.html(), nil
+}
+
+// frontEnd reports whether a browser is attached to the kernel: the page is asked, through GoNB's websocket
+// (which the widgets use too), to send a value back within timeout. Headless runs get no answer.
+func frontEnd(timeout time.Duration) bool {
+	addr := "/neucam/probe/" + gonbui.UniqueId()
+	c := comms.Listen[int](addr).LatestOnly()
+	defer c.Close()
+	dom.TransientJavascript(fmt.Sprintf(`(() => { const g = globalThis?.gonb_comm; if (g) { g.newSyncedVariable(%q, 0).set(1); } })();`, addr))
+	select {
+	case <-c.C:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
 }

@@ -33,7 +33,7 @@ func runExplain(args []string) error {
 	methods := fs.String("methods", "gradcam,gradcam++,layercam", "comma-separated CAM methods (see above)")
 	out := fs.String("out", "neucam-report", "output folder")
 	batch := fs.Int("batch", 16, "images per batch (bounds memory)")
-	limit := fs.Int("limit", 0, "explain only the first N images (0: all)")
+	limit := fs.Int("limit", 0, "explain only N images, taken in turn from each class (0: all)")
 	split := fs.String("split", "all", "all, or train/val/test of the project's split (test: images the shipped model never saw)")
 	cmap := fs.String("colormap", "turbo", "colormap: "+fmt.Sprint(render.ColormapNames()))
 	alpha := fs.Float64("alpha", 0.45, "heatmap opacity in overlays")
@@ -64,7 +64,7 @@ func runExplain(args []string) error {
 		return err
 	}
 	if *limit > 0 && len(ds.Samples) > *limit {
-		ds.Samples = ds.Samples[:*limit]
+		ds.Samples = firstPerClass(ds.Samples, *limit)
 	}
 	clf, err := resnet.Load(*modelDir)
 	if err != nil {
@@ -104,4 +104,38 @@ func runExplain(args []string) error {
 		return fmt.Errorf("no image could be processed (%d skipped)", len(res.Skipped))
 	}
 	return nil
+}
+
+// firstPerClass keeps n samples, taking the next sample of each label in turn (unlabelled images form their own
+// group), so a limited run still shows every class; the result keeps the input order.
+func firstPerClass(samples []neu.Sample, n int) []neu.Sample {
+	byLabel := map[int][]int{}
+	var labels []int
+	for i, s := range samples {
+		if _, ok := byLabel[s.Label]; !ok {
+			labels = append(labels, s.Label)
+		}
+		byLabel[s.Label] = append(byLabel[s.Label], i)
+	}
+	keep := make([]bool, len(samples))
+	for taken, round := 0, 0; taken < n; round++ {
+		progress := false
+		for _, l := range labels {
+			if round < len(byLabel[l]) && taken < n {
+				keep[byLabel[l][round]] = true
+				taken++
+				progress = true
+			}
+		}
+		if !progress {
+			break
+		}
+	}
+	var out []neu.Sample
+	for i, s := range samples {
+		if keep[i] {
+			out = append(out, s)
+		}
+	}
+	return out
 }

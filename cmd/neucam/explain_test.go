@@ -188,3 +188,21 @@ func TestEvaluateLocalization(t *testing.T) {
 		}
 	}
 }
+
+func TestFirstPerClass(t *testing.T) {
+	var in []neu.Sample
+	for i, l := range []int{0, 0, 0, 0, 1, 1, 2, -1, -1} {
+		in = append(in, neu.Sample{Name: string(rune('a' + i)), Label: l})
+	}
+	var got string
+	for _, s := range firstPerClass(in, 6) {
+		got += s.Name
+	}
+	// Round 1 takes a, e, g, h; round 2 takes b, f (class 2 is exhausted); kept in input order.
+	if got != "abefgh" {
+		t.Errorf("firstPerClass = %q, want abefgh", got)
+	}
+	if n := len(firstPerClass(in, 100)); n != len(in) {
+		t.Errorf("limit above the count kept %d of %d", n, len(in))
+	}
+}

@@ -232,7 +232,11 @@ func (r *Results) writeAccuracyTable(w io.Writer) {
 			}
 			fmt.Fprintf(w, "<td%s>%d</td>", cls, n)
 		}
-		fmt.Fprintf(w, "<td>%.3f</td></tr>\n", r.PerClassAccuracy[r.Classes[t]])
+		if acc, ok := r.PerClassAccuracy[r.Classes[t]]; ok {
+			fmt.Fprintf(w, "<td>%.3f</td></tr>\n", acc)
+		} else {
+			fmt.Fprintln(w, "<td>&ndash;</td></tr>") // no image of this class
+		}
 	}
 	fmt.Fprintln(w, "</table>")
 }

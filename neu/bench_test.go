@@ -1,13 +1,14 @@
 package neu
 
 import (
+	"github.com/neucam/neucam/internal/neutest"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
 )
 
 func BenchmarkReadImageNEU(b *testing.B) {
-	p := filepath.Join(neuDir(b), "images", "crazing_120.jpg")
+	p := filepath.Join(neutest.Dir(b), "images", "crazing_120.jpg")
 	for b.Loop() {
 		if _, err := ReadImage(p); err != nil {
 			b.Fatal(err)

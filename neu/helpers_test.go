@@ -1,35 +1,15 @@
 package neu
 
 import (
+	"github.com/neucam/neucam/internal/neutest"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
-// neuDir finds ../shared/neu-det by walking up from the package folder; the test is skipped without it.
-func neuDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		for _, c := range []string{filepath.Join(dir, "shared", "neu-det"), filepath.Join(dir, "..", "shared", "neu-det")} {
-			if st, err := os.Stat(filepath.Join(c, "images")); err == nil && st.IsDir() {
-				return c
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("NEU-DET data (../shared/neu-det) not found")
-		}
-		dir = parent
-	}
-}
-
 func readNEUXML(t *testing.T, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(neuDir(t), "annotations", name+".xml"))
+	data, err := os.ReadFile(filepath.Join(neutest.Dir(t), "annotations", name+".xml"))
 	if err != nil {
 		t.Fatal(err)
 	}

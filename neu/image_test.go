@@ -3,6 +3,7 @@ package neu
 import (
 	"bytes"
 	"encoding/binary"
+	"github.com/neucam/neucam/internal/neutest"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -159,7 +160,7 @@ func TestReadImageFileErrors(t *testing.T) {
 }
 
 func TestReadImageNEU(t *testing.T) {
-	img, err := ReadImage(filepath.Join(neuDir(t), "images", "crazing_120.jpg"))
+	img, err := ReadImage(filepath.Join(neutest.Dir(t), "images", "crazing_120.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}

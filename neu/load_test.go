@@ -2,6 +2,7 @@ package neu
 
 import (
 	"bytes"
+	"github.com/neucam/neucam/internal/neutest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,7 +12,7 @@ import (
 )
 
 func TestLoadNEU(t *testing.T) {
-	dir := neuDir(t)
+	dir := neutest.Dir(t)
 	ds, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)

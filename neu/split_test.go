@@ -2,6 +2,7 @@ package neu
 
 import (
 	"fmt"
+	"github.com/neucam/neucam/internal/neutest"
 	"math/rand/v2"
 	"testing"
 )
@@ -97,7 +98,7 @@ func abs(x int) int {
 }
 
 func TestSplitNEU(t *testing.T) {
-	ds, err := Load(neuDir(t))
+	ds, err := Load(neutest.Dir(t))
 	if err != nil {
 		t.Fatal(err)
 	}

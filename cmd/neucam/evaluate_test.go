@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/neucam/neucam/internal/neutest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,23 +11,10 @@ import (
 	"github.com/neucam/neucam/neu"
 )
 
-func findData(t *testing.T) string {
-	dir, _ := os.Getwd()
-	for range 6 {
-		p := filepath.Join(dir, "..", "shared", "neu-det")
-		if fi, err := os.Stat(filepath.Join(p, "images")); err == nil && fi.IsDir() {
-			return p
-		}
-		dir = filepath.Dir(dir)
-	}
-	t.Skip("NEU-DET data (../shared/neu-det) not found")
-	return ""
-}
-
 // TestEvaluateFewImages evaluates a plain folder with one image per class, plus an unlabelled image
 // and a corrupt file, with a freshly saved tiny model: every count in the report must add up.
 func TestEvaluateFewImages(t *testing.T) {
-	data := findData(t)
+	data := neutest.Dir(t)
 	ds, err := neu.Load(data)
 	if err != nil {
 		t.Fatal(err)

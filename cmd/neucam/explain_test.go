@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/neucam/neucam/internal/neutest"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -13,25 +14,10 @@ import (
 	"github.com/neucam/neucam/neu"
 )
 
-// neuData finds ../shared/neu-det above the working directory.
-func neuData(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for range 6 {
-		p := filepath.Join(dir, "..", "shared", "neu-det")
-		if st, err := os.Stat(filepath.Join(p, "images")); err == nil && st.IsDir() {
-			return p
-		}
-		dir = filepath.Dir(dir)
-	}
-	t.Skip("NEU-DET data not found at ../shared/neu-det")
-	return ""
-}
-
 // TestExplainReport runs `neucam explain` with the shipped model on a few NEU images plus a stray image with
 // no annotation and a corrupt file, and checks index.html, the PNGs and results.json.
 func TestExplainReport(t *testing.T) {
-	data := neuData(t)
+	data := neutest.Dir(t)
 	in := t.TempDir()
 	for _, d := range []string{"images", "annotations"} {
 		if err := os.MkdirAll(filepath.Join(in, d), 0o755); err != nil {
@@ -146,7 +132,7 @@ func copyFile(t *testing.T, from, to string) {
 // TestEvaluateLocalization: evaluate -methods on a small NEU-DET-layout folder with the shipped model writes the
 // localization (methods and the three baselines), faithfulness and sanity sections, with values in range.
 func TestEvaluateLocalization(t *testing.T) {
-	data := neuData(t)
+	data := neutest.Dir(t)
 	in := t.TempDir()
 	for _, d := range []string{"images", "annotations"} {
 		if err := os.MkdirAll(filepath.Join(in, d), 0o755); err != nil {

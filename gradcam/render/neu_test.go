@@ -2,6 +2,7 @@ package render
 
 import (
 	"encoding/xml"
+	"github.com/neucam/neucam/internal/neutest"
 	"image"
 	"image/color"
 	"image/draw"
@@ -14,27 +15,6 @@ import (
 )
 
 var classNames = []string{"crazing", "inclusion", "patches", "pitted_surface", "rolled-in_scale", "scratches"}
-
-// neuDir finds shared/neu-det next to the repository root, walking up from the package directory.
-func neuDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		for _, c := range []string{filepath.Join(dir, "shared", "neu-det"), filepath.Join(dir, "..", "shared", "neu-det")} {
-			if st, err := os.Stat(filepath.Join(c, "images")); err == nil && st.IsDir() {
-				return c
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("NEU-DET not found (../shared/neu-det)")
-		}
-		dir = parent
-	}
-}
 
 // vocBoxes reads the boxes of a Pascal-VOC XML (test-only: the real parser lives in package neu).
 func vocBoxes(t *testing.T, path string) []Box {
@@ -158,7 +138,7 @@ func pngSize(t *testing.T, path string) image.Point {
 }
 
 func TestRenderNEUGrid(t *testing.T) {
-	dir := neuDir(t)
+	dir := neutest.Dir(t)
 	names := []string{"inclusion_10", "patches_3", "scratches_12"}
 	var panels []Panel
 	for _, n := range names {

@@ -1,6 +1,7 @@
 package resnet
 
 import (
+	"github.com/neucam/neucam/internal/neutest"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -78,23 +79,9 @@ func TestModelShapesAndFeatures(t *testing.T) {
 	}
 }
 
-// findData walks up from the package dir to find ../shared/neu-det next to the repo root.
-func findData(t testing.TB) string {
-	dir, _ := os.Getwd()
-	for range 6 {
-		p := filepath.Join(dir, "..", "shared", "neu-det")
-		if fi, err := os.Stat(filepath.Join(p, "images")); err == nil && fi.IsDir() {
-			return p
-		}
-		dir = filepath.Dir(dir)
-	}
-	t.Skip("NEU-DET data (../shared/neu-det) not found")
-	return ""
-}
-
 // TestTrainingLowersLoss: a few AdamW steps on a fixed batch of real images must lower the loss.
 func TestTrainingLowersLoss(t *testing.T) {
-	data := findData(t)
+	data := neutest.Dir(t)
 	ds, err := neu.Load(data)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package resnet
 
 import (
 	"errors"
+	"github.com/neucam/neucam/internal/neutest"
 
 	"github.com/gomlx/compute/dtypes"
 	"math"
@@ -11,7 +12,7 @@ import (
 // TestTrainResume: a run interrupted mid-epoch and resumed must end with exactly the model of an
 // uninterrupted run (same batches, restored optimizer state), and report consistent results.
 func TestTrainResume(t *testing.T) {
-	data := findData(t)
+	data := neutest.Dir(t)
 	opts := TrainOptions{DataDir: data, Config: tinyConfig(), Epochs: 2, BatchSize: 16, MaxTrainPerClass: 8,
 		LearningRate: 3e-3, Seed: 5, Resume: true}
 	full := opts

@@ -40,6 +40,7 @@ func runExplain(args []string) error {
 	threshold := fs.Float64("threshold", 0.5, "CAM boxes: fraction of the map maximum (0: no CAM boxes)")
 	scale := fs.Int("scale", 1, "display upscaling of each tile")
 	seed := fs.Int64("seed", 1, "seed for randomised methods and baselines")
+	embed := fs.Int("embed", 200, "index.html inlines the figures of the first N images (most wrong first) and links the rest (0: all)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), explainUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -86,7 +87,7 @@ func runExplain(args []string) error {
 		return err
 	}
 	title := fmt.Sprintf("neucam explain: %s (%s)", filepath.Base(fs.Arg(0)), time.Now().Format("2006-01-02 15:04"))
-	if err := res.WriteHTML(*out, title); err != nil {
+	if err := res.WriteHTML(*out, title, *embed); err != nil {
 		return err
 	}
 	if res.Labelled > 0 {

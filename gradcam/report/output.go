@@ -130,15 +130,17 @@ func (r *Results) MostWrongFirst() []ImageResult {
 
 // WriteHTML writes OUT/index.html: a self-contained page (inline CSS/JS, images as data-URI PNGs read back from
 // OUT/images one at a time, so memory stays bounded) with the summary, the localization table, the skipped files
-// and one figure per image, most wrong first, filterable by class and by correctness.
-func (r *Results) WriteHTML(outDir, title string) error {
+// and one figure per image, most wrong first, filterable by class and by correctness. Only the first embed
+// figures are inlined (each is ~300 KB; 1,500 inlined images make a 230 MB page no browser opens comfortably);
+// the others are listed with links to their PNG files. embed <= 0 inlines every figure.
+func (r *Results) WriteHTML(outDir, title string, embed int) error {
 	path := filepath.Join(outDir, "index.html")
 	f, err := os.Create(path)
 	if err != nil {
 		return errors.Wrapf(err, "creating %s", path)
 	}
 	w := bufio.NewWriter(f)
-	if err := r.writeHTML(w, outDir, title); err != nil {
+	if err := r.writeHTML(w, outDir, title, embed); err != nil {
 		f.Close()
 		return err
 	}
@@ -165,7 +167,7 @@ const js = `function filt(){var c=document.getElementById('cls').value,w=documen
 document.querySelectorAll('figure[data-true]').forEach(function(f){var ok=(c==''||f.dataset.true==c||f.dataset.pred==c)&&(!w||f.classList.contains('wrong'));
 f.style.display=ok?'':'none';if(ok)n++});document.getElementById('count').textContent=n+' shown'}`
 
-func (r *Results) writeHTML(w io.Writer, outDir, title string) error {
+func (r *Results) writeHTML(w io.Writer, outDir, title string, embed int) error {
 	esc := html.EscapeString
 	fmt.Fprintf(w, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>%s</title><style>%s</style><script>%s</script></head><body>\n",
 		esc(title), css, js)
@@ -192,13 +194,21 @@ func (r *Results) writeHTML(w io.Writer, outDir, title string) error {
 		fmt.Fprintf(w, "<option>%s</option>", esc(c))
 	}
 	fmt.Fprintln(w, `</select> <label><input type="checkbox" id="wrong" onchange="filt()"> misclassified only</label> <span id="count"></span> &middot; sorted most wrong first</div>`)
-	for _, ir := range r.MostWrongFirst() {
+	for i, ir := range r.MostWrongFirst() {
+		inline := embed <= 0 || i < embed
+		if i == embed && embed > 0 {
+			fmt.Fprintf(w, "<p class=\"sub\">The %d figures below are linked, not embedded (-embed %d); open each PNG in images/.</p>\n",
+				len(r.PerImage)-embed, embed)
+		}
 		cls := ""
 		if ir.Correct != nil && !*ir.Correct {
 			cls = "wrong"
 		}
 		fmt.Fprintf(w, "<figure class=\"%s\" data-true=\"%s\" data-pred=\"%s\">", cls, esc(ir.TrueClass), esc(ir.PredClass))
-		if ir.PNG != "" {
+		if ir.PNG != "" && !inline {
+			fmt.Fprintf(w, "<a href=\"%s\">%s</a> ", esc(ir.PNG), esc(ir.PNG))
+		}
+		if ir.PNG != "" && inline {
 			strip := strings.TrimSuffix(ir.PNG, ".png") + ".strip.png"
 			data, err := os.ReadFile(filepath.Join(outDir, strip))
 			if err != nil {

@@ -1,7 +1,11 @@
 package report
 
 import (
+	"encoding/base64"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -136,5 +140,43 @@ func TestMostWrongFirst(t *testing.T) {
 	}
 	if want := "wrong meh ok unknown-unsure unknown-confident"; strings.Join(got, " ") != want {
 		t.Errorf("order %v, want %s", got, want)
+	}
+}
+
+// TestWriteHTMLEmbedLimit: the first `embed` figures (most wrong first) are inlined, the rest linked.
+func TestWriteHTMLEmbedLimit(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "images"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l := func(v float64) *float64 { return &v }
+	r := &Results{Classes: []string{"a", "b"}, Methods: []string{"gradcam"}}
+	for i, loss := range []float64{0.1, 2, 0.5} {
+		name := fmt.Sprintf("img%d", i)
+		if err := os.WriteFile(filepath.Join(dir, "images", name+".strip.png"), []byte("png-"+name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r.PerImage = append(r.PerImage, ImageResult{Name: name, PNG: "images/" + name + ".png", Loss: l(loss), PredClass: "a"})
+	}
+	if err := r.WriteHTML(dir, "t", 2); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(page)
+	if n := strings.Count(html, "data:image/png;base64,"); n != 2 {
+		t.Errorf("%d inlined figures, want 2", n)
+	}
+	// img1 (loss 2) and img2 (0.5) are inlined; img0 (0.1) is only linked.
+	for _, want := range []string{base64.StdEncoding.EncodeToString([]byte("png-img1")), base64.StdEncoding.EncodeToString([]byte("png-img2")),
+		`<a href="images/img0.png">images/img0.png</a>`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+	if strings.Contains(html, base64.StdEncoding.EncodeToString([]byte("png-img0"))) {
+		t.Error("img0 was inlined beyond the limit")
 	}
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/base64"
 	"fmt"
+	"image"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/neucam/neucam/gradcam"
 	"github.com/neucam/neucam/gradcam/resnet"
+	"github.com/neucam/neucam/neu"
 )
 
 func TestParseMethods(t *testing.T) {
@@ -178,5 +180,21 @@ func TestWriteHTMLEmbedLimit(t *testing.T) {
 	}
 	if strings.Contains(html, base64.StdEncoding.EncodeToString([]byte("png-img0"))) {
 		t.Error("img0 was inlined beyond the limit")
+	}
+}
+
+func TestFitDisplay(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 4000, 2000))
+	boxes := []neu.Box{{Class: 1, Rect: image.Rect(1000, 500, 2000, 1500)}}
+	out, scaled := fitDisplay(g, boxes)
+	if out.Bounds() != image.Rect(0, 0, MaxGridSide, MaxGridSide/2) {
+		t.Errorf("scaled to %v, want %dx%d", out.Bounds(), MaxGridSide, MaxGridSide/2)
+	}
+	if scaled[0].Rect != image.Rect(200, 100, 400, 300) || scaled[0].Class != 1 || boxes[0].Rect.Min.X != 1000 {
+		t.Errorf("box scaled to %v (original now %v)", scaled[0].Rect, boxes[0].Rect)
+	}
+	small := image.NewGray(image.Rect(0, 0, 200, 200))
+	if out, _ := fitDisplay(small, nil); out != small {
+		t.Error("a 200x200 image was resampled")
 	}
 }

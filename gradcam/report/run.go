@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/pkg/errors"
+	"golang.org/x/image/draw"
 
 	"github.com/neucam/neucam/gradcam"
 	"github.com/neucam/neucam/gradcam/metrics"
@@ -161,8 +162,10 @@ func Run(cfg Config, ds *neu.Dataset) (*Results, error) {
 				res.Skipped = append(res.Skipped, neu.Skipped{Path: s.ImagePath, Reason: err.Error()})
 				continue
 			}
-			samples, grays = append(samples, s), append(grays, g)
 			pix = append(pix, sanitize(neu.Pixels(g, m.Size)))
+			s.Size = g.Bounds().Size() // the file's own size, reported in results.json
+			g, s.Boxes = fitDisplay(g, s.Boxes)
+			samples, grays = append(samples, s), append(grays, g)
 		}
 		if len(samples) == 0 {
 			progress.add(len(batch))
@@ -246,6 +249,32 @@ func Run(cfg Config, ds *neu.Dataset) (*Results, error) {
 	return res, nil
 }
 
+// MaxGridSide bounds the grid on which maps are scored and drawn: larger images (a 4000x4000 photo) are
+// scaled down to it, boxes with them, so memory per image stays bounded (maps for every class and method
+// at full size would take gigabytes). The model itself always sees MaxGridSide-independent S*S pixels.
+const MaxGridSide = 800
+
+// fitDisplay scales g (and boxes) down so its longer side is at most MaxGridSide.
+func fitDisplay(g *image.Gray, boxes []neu.Box) (*image.Gray, []neu.Box) {
+	b := g.Bounds()
+	side := max(b.Dx(), b.Dy())
+	if side <= MaxGridSide {
+		return g, boxes
+	}
+	f := float64(MaxGridSide) / float64(side)
+	w, h := max(1, int(math.Round(float64(b.Dx())*f))), max(1, int(math.Round(float64(b.Dy())*f)))
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	draw.ApproxBiLinear.Scale(out, out.Bounds(), g, b, draw.Src, nil)
+	scaled := make([]neu.Box, len(boxes))
+	for i, bx := range boxes {
+		r := bx.Rect.Sub(b.Min)
+		bx.Rect = image.Rect(int(float64(r.Min.X)*f), int(float64(r.Min.Y)*f),
+			int(math.Ceil(float64(r.Max.X)*f)), int(math.Ceil(float64(r.Max.Y)*f)))
+		scaled[i] = bx
+	}
+	return out, scaled
+}
+
 // sanitize replaces non-finite pixels (a corrupt decoder or a synthetic input) with 0 so maps stay finite.
 func sanitize(p []float32) []float32 {
 	for i, v := range p {
@@ -277,7 +306,7 @@ func boxesOf(s neu.Sample, class int) []image.Rectangle {
 func (r *Results) addImage(s neu.Sample, g *image.Gray, probs []float32) *ImageResult {
 	pred := argmax(probs)
 	ir := ImageResult{
-		File: s.ImagePath, Name: s.Name, Width: g.Bounds().Dx(), Height: g.Bounds().Dy(),
+		File: s.ImagePath, Name: s.Name, Width: s.Size.X, Height: s.Size.Y,
 		PredClass: r.Classes[pred], Prob: float64(probs[pred]), Probs: map[string]float64{},
 		trueIdx: s.Label, probs: probs,
 	}

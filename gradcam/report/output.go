@@ -8,6 +8,7 @@ import (
 	"html"
 	"image"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,7 +22,8 @@ import (
 )
 
 // Panel builds the render panel of one image: the gray image, its GT boxes, the prediction and one map per
-// class (maps at the image's resolution, as Run scores them).
+// class, either at the image's resolution (as Run scores them) or square at the model's input size (as
+// Mapper.Maps returns them).
 func Panel(g *image.Gray, s neu.Sample, classes []string, probs []float32, maps [][]float32) render.Panel {
 	size := g.Bounds().Size()
 	p := render.Panel{Gray: g, Name: s.Name, ClassNames: classes}
@@ -39,7 +41,12 @@ func Panel(g *image.Gray, s neu.Sample, classes []string, probs []float32, maps 
 		}
 	}
 	for _, m := range maps {
-		p.Maps = append(p.Maps, render.Map{W: size.X, H: size.Y, V: m})
+		w, h := size.X, size.Y
+		if len(m) != w*h { // a square map at the model's input (or layer) size; the renderer resamples it
+			w = int(math.Round(math.Sqrt(float64(len(m)))))
+			h = w
+		}
+		p.Maps = append(p.Maps, render.Map{W: w, H: h, V: m})
 	}
 	return p
 }

@@ -373,7 +373,7 @@ func (e *Explainer) Explain(images [][]float32, size int, targets ...int) (*Resu
 		if perImage {
 			for n, t := range resolved {
 				if t < 0 {
-					resolved[n] = argmax(probs[n])
+					resolved[n] = Predicted(probs[n])
 				}
 			}
 		}
@@ -500,7 +500,8 @@ func fuse(layers []layerOut) ([][][]float32, int, int) {
 	return out, w, h
 }
 
-func argmax(p []float32) int {
+// Predicted returns the index of the largest probability (the first one on ties): the predicted class.
+func Predicted(p []float32) int {
 	best := 0
 	for i, v := range p {
 		if v > p[best] {

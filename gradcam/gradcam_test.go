@@ -239,7 +239,7 @@ func TestTargetsAndBatching(t *testing.T) {
 		}
 		want := targets[n]
 		if want < 0 {
-			want = argmax(all.Probs[n])
+			want = Predicted(all.Probs[n])
 		}
 		if one.Targets[n] != want {
 			t.Errorf("image %d: target %d, want %d", n, one.Targets[n], want)

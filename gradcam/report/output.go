@@ -16,6 +16,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/neucam/neucam/gradcam"
 	"github.com/neucam/neucam/gradcam/metrics"
 	"github.com/neucam/neucam/gradcam/render"
 	"github.com/neucam/neucam/neu"
@@ -30,7 +31,7 @@ func Panel(g *image.Gray, s neu.Sample, classes []string, probs []float32, maps 
 	if s.Label >= 0 && s.Label < len(classes) {
 		p.TrueClass = classes[s.Label]
 	}
-	pred := argmax(probs)
+	pred := gradcam.Predicted(probs)
 	p.PredClass, p.Prob = classes[pred], float64(probs[pred])
 	for _, v := range probs {
 		p.Probs = append(p.Probs, float64(v))

@@ -304,7 +304,7 @@ func boxesOf(s neu.Sample, class int) []image.Rectangle {
 }
 
 func (r *Results) addImage(s neu.Sample, g *image.Gray, probs []float32) *ImageResult {
-	pred := argmax(probs)
+	pred := gradcam.Predicted(probs)
 	ir := ImageResult{
 		File: s.ImagePath, Name: s.Name, Width: s.Size.X, Height: s.Size.Y,
 		PredClass: r.Classes[pred], Prob: float64(probs[pred]), Probs: map[string]float64{},
@@ -466,16 +466,6 @@ func mean(v []float64) float64 {
 		s += x
 	}
 	return s / float64(len(v))
-}
-
-func argmax(p []float32) int {
-	best := 0
-	for i, v := range p {
-		if v > p[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // RandomizedModel returns a copy of m whose variables under scopes (e.g. "/resnet/layer4", "/resnet/head") are

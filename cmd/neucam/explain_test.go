@@ -18,17 +18,7 @@ import (
 // no annotation and a corrupt file, and checks index.html, the PNGs and results.json.
 func TestExplainReport(t *testing.T) {
 	data := neutest.Dir(t)
-	in := t.TempDir()
-	for _, d := range []string{"images", "annotations"} {
-		if err := os.MkdirAll(filepath.Join(in, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	names := []string{"crazing_10", "inclusion_3", "patches_104", "scratches_108"}
-	for _, n := range names {
-		copyFile(t, filepath.Join(data, "images", n+".jpg"), filepath.Join(in, "images", n+".jpg"))
-		copyFile(t, filepath.Join(data, "annotations", n+".xml"), filepath.Join(in, "annotations", n+".xml"))
-	}
+	in := neuFolder(t, data, "crazing_10", "inclusion_3", "patches_104", "scratches_108")
 	// No annotation: explained without GT. Corrupt: skipped with a reason, the rest still processed.
 	copyFile(t, filepath.Join(data, "images", "pitted_surface_5.jpg"), filepath.Join(in, "images", "unlabelled.jpg"))
 	if err := os.WriteFile(filepath.Join(in, "images", "broken.jpg"), []byte("not a jpeg"), 0o644); err != nil {
@@ -118,6 +108,22 @@ func TestExplainReport(t *testing.T) {
 	}
 }
 
+// neuFolder makes a NEU-DET-layout temp folder holding the named images of data with their annotations.
+func neuFolder(t *testing.T, data string, names ...string) string {
+	t.Helper()
+	in := t.TempDir()
+	for _, d := range []string{"images", "annotations"} {
+		if err := os.MkdirAll(filepath.Join(in, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range names {
+		copyFile(t, filepath.Join(data, "images", n+".jpg"), filepath.Join(in, "images", n+".jpg"))
+		copyFile(t, filepath.Join(data, "annotations", n+".xml"), filepath.Join(in, "annotations", n+".xml"))
+	}
+	return in
+}
+
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	data, err := os.ReadFile(from)
@@ -132,17 +138,7 @@ func copyFile(t *testing.T, from, to string) {
 // TestEvaluateLocalization: evaluate -methods on a small NEU-DET-layout folder with the shipped model writes the
 // localization (methods and the three baselines), faithfulness and sanity sections, with values in range.
 func TestEvaluateLocalization(t *testing.T) {
-	data := neutest.Dir(t)
-	in := t.TempDir()
-	for _, d := range []string{"images", "annotations"} {
-		if err := os.MkdirAll(filepath.Join(in, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, n := range []string{"inclusion_3", "patches_104", "scratches_108"} {
-		copyFile(t, filepath.Join(data, "images", n+".jpg"), filepath.Join(in, "images", n+".jpg"))
-		copyFile(t, filepath.Join(data, "annotations", n+".xml"), filepath.Join(in, "annotations", n+".xml"))
-	}
+	in := neuFolder(t, neutest.Dir(t), "inclusion_3", "patches_104", "scratches_108")
 	specs, err := report.ParseMethods("gradcam,layercam")
 	if err != nil {
 		t.Fatal(err)

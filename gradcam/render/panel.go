@@ -186,6 +186,26 @@ func (p Panel) heatTile(k int, o Options) *image.RGBA {
 	return Colorize(Upsample(p.Maps[k], b.Dx()*o.Scale, b.Dy()*o.Scale), o.Colormap)
 }
 
+// imageTile is the first tile of every row: the image with the ground-truth boxes gt, titled with its name.
+func (p Panel) imageTile(o Options, gt []Box) tile {
+	title := "image"
+	if p.Name != "" {
+		title = p.Name
+	}
+	return tile{img: p.rawTile(o, gt), title: title, titleInk: inkColor, titleBold: true}
+}
+
+// boxesLabelled keeps the boxes of one class (matched by Label).
+func boxesLabelled(boxes []Box, label string) []Box {
+	var out []Box
+	for _, b := range boxes {
+		if b.Label == label {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 // gtBoxes are the boxes to draw: none when the true class is unknown.
 func (p Panel) gtBoxes() []Box {
 	if p.TrueClass == "" {
@@ -222,16 +242,12 @@ func ImageRow(p Panel, classIdx int, opts Options) (*image.RGBA, error) {
 		return nil, err
 	}
 	gt := p.gtBoxes()
-	title := "image"
-	if p.Name != "" {
-		title = p.Name
-	}
 	ovTitle := fmt.Sprintf("overlay (alpha %.2f)", o.Alpha)
 	if o.ShowCAMBoxes {
 		ovTitle += fmt.Sprintf(", dashed: >= %.2f max", o.Threshold)
 	}
 	tiles := []tile{
-		{img: p.rawTile(o, gt), title: title, titleInk: inkColor, titleBold: true},
+		p.imageTile(o, gt),
 		{img: p.heatTile(k, o), title: fmt.Sprintf("%s: %s", o.Method, p.ClassNames[k]), colorBar: true,
 			swatch: ptr(ClassColor(k)), titleInk: inkColor},
 		{img: p.overlayTile(k, o, gt), title: ovTitle, titleInk: inkColor},
@@ -250,18 +266,9 @@ func ClassRow(p Panel, opts Options) (*image.RGBA, error) {
 		return nil, err
 	}
 	gt := p.gtBoxes()
-	title := "image"
-	if p.Name != "" {
-		title = p.Name
-	}
-	tiles := []tile{{img: p.rawTile(o, gt), title: title, titleInk: inkColor, titleBold: true}}
+	tiles := []tile{p.imageTile(o, gt)}
 	for k, name := range p.ClassNames {
-		var own []Box
-		for _, b := range gt {
-			if b.Label == name {
-				own = append(own, b)
-			}
-		}
+		own := boxesLabelled(gt, name)
 		t := name
 		if k < len(p.Probs) {
 			t = fmt.Sprintf("%s %.2f", name, p.Probs[k])
@@ -428,17 +435,8 @@ func MethodRow(panels []Panel, methods []string, classIdx int, opts Options) (*i
 		return nil, err
 	}
 	gt := p.gtBoxes()
-	var own []Box
-	for _, b := range gt {
-		if b.Label == p.ClassNames[k] {
-			own = append(own, b)
-		}
-	}
-	title := "image"
-	if p.Name != "" {
-		title = p.Name
-	}
-	tiles := []tile{{img: p.rawTile(o, gt), title: title, titleInk: inkColor, titleBold: true}}
+	own := boxesLabelled(gt, p.ClassNames[k])
+	tiles := []tile{p.imageTile(o, gt)}
 	for i, mp := range panels {
 		if err := mp.check(); err != nil {
 			return nil, err

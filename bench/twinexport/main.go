@@ -57,7 +57,7 @@ func main() {
 	}
 	n, s := len(pix), clf.Size()
 	flatPix := make([]float32, 0, n*s*s)
-	flatLogits := make([]float32, 0, n*resnet.NumClasses)
+	flatLogits := make([]float32, 0, n*clf.Config().NumClasses())
 	names := make([]string, n)
 	for i := range pix {
 		flatPix = append(flatPix, pix[i]...)
@@ -65,7 +65,7 @@ func main() {
 		names[i] = samples[i].Name
 	}
 	must(numpy.ToNpyFile(tensors.FromFlatDataAndDimensions(flatPix, n, s, s, 1), filepath.Join(*out, "images.npy")))
-	must(numpy.ToNpyFile(tensors.FromFlatDataAndDimensions(flatLogits, n, resnet.NumClasses), filepath.Join(*out, "logits.npy")))
+	must(numpy.ToNpyFile(tensors.FromFlatDataAndDimensions(flatLogits, n, clf.Config().NumClasses()), filepath.Join(*out, "logits.npy")))
 	must(os.WriteFile(filepath.Join(*out, "names.txt"), []byte(strings.Join(names, "\n")+"\n"), 0o644))
 	fmt.Printf("wrote %d images, logits and weights of %s to %s\n", n, clf.Source(), *out)
 }

@@ -21,7 +21,7 @@ func benchModel(b *testing.B) *Model {
 	store := model.NewStore()
 	resnet.SetConfig(store, resnet.DefaultConfig())
 	return &Model{Backend: backend, Store: store, Fn: resnet.Model, Size: resnet.DefaultConfig().Size,
-		Classes: make([]string, resnet.NumClasses), Layers: []string{"layer4"},
+		Classes: resnet.DefaultConfig().ClassNames(), Layers: []string{"layer4"},
 		HeadWeights: gradcam.HeadWeightsVariable(resnet.ModelVarScope + "/head/weights")}
 }
 

@@ -3,7 +3,6 @@ package report
 import (
 	"github.com/neucam/neucam/gradcam"
 	"github.com/neucam/neucam/gradcam/resnet"
-	"github.com/neucam/neucam/neu"
 )
 
 // NEUModel adapts the NEU ResNet classifier: CAM methods target "layer4" (the last block, 16x16 for the shipped
@@ -14,7 +13,7 @@ func NEUModel(c *resnet.Classifier) *Model {
 		Store:       c.Store(),
 		Fn:          c.ModelFn(),
 		Size:        c.Size(),
-		Classes:     neu.Classes,
+		Classes:     c.Classes(),
 		Layers:      []string{"layer4"},
 		HeadWeights: gradcam.HeadWeightsVariable(resnet.ModelVarScope + "/head/weights"),
 	}

@@ -19,7 +19,7 @@ func randomBatch(rng *rand.Rand, n, size int) (*tensors.Tensor, *tensors.Tensor)
 	}
 	labels := make([]int32, n)
 	for i := range labels {
-		labels[i] = int32(rng.IntN(NumClasses))
+		labels[i] = int32(rng.IntN(DefaultConfig().NumClasses()))
 	}
 	return tensors.FromFlatDataAndDimensions(pix, n, size, size, 1), tensors.FromFlatDataAndDimensions(labels, n, 1)
 }

@@ -53,6 +53,9 @@ func (c *Classifier) Size() int { return c.cfg.Size }
 // Config returns the architecture.
 func (c *Classifier) Config() Config { return c.cfg }
 
+// Classes are the class names in logit order (NEU's six for a model saved without a class list).
+func (c *Classifier) Classes() []string { return c.cfg.ClassNames() }
+
 // Source says where the weights came from (a directory or "embedded").
 func (c *Classifier) Source() string { return c.source }
 
@@ -188,14 +191,14 @@ func (c *Classifier) checkComplete() error {
 // and each chunk padded to the next bucket, so at most len(predictBuckets) graphs are compiled.
 var predictBuckets = []int{1, 2, 4, 8, 16, 32}
 
-// Predict returns the class probabilities [N][6] for images given as S*S row-major pixels in [0,1].
+// Predict returns the class probabilities [N][K] (K = len(Classes())) for images given as S*S row-major pixels in [0,1].
 func (c *Classifier) Predict(pix [][]float32) ([][]float32, error) { return c.run(pix, false) }
 
-// Logits returns the pre-softmax outputs [N][6] (used to compare with the PyTorch twin).
+// Logits returns the pre-softmax outputs [N][K] (used to compare with the PyTorch twin).
 func (c *Classifier) Logits(pix [][]float32) ([][]float32, error) { return c.run(pix, true) }
 
 func (c *Classifier) run(pix [][]float32, wantLogits bool) (probs [][]float32, err error) {
-	s := c.cfg.Size
+	s, k := c.cfg.Size, c.cfg.NumClasses()
 	for i, p := range pix {
 		if len(p) != s*s {
 			return nil, fmt.Errorf("Predict: image %d has %d pixels, want %d (%dx%d)", i, len(p), s*s, s, s)
@@ -247,7 +250,7 @@ func (c *Classifier) run(pix [][]float32, wantLogits bool) (probs [][]float32, e
 		values := tensors.MustCopyFlatData[float32](out)
 		out.MustFinalizeAll()
 		for i := range chunk {
-			probs = append(probs, values[i*NumClasses:(i+1)*NumClasses])
+			probs = append(probs, values[i*k:(i+1)*k])
 		}
 	}
 	return probs, nil

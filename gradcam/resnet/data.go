@@ -75,10 +75,11 @@ type Misclassified struct {
 	Prob      float32 `json:"prob"`
 }
 
-// NewEvaluation scores probabilities probs[i] ([6]) against labels[i]; samples with label < 0 are ignored.
-func NewEvaluation(names []string, labels []int, probs [][]float32) *Evaluation {
-	k := len(neu.Classes)
-	e := &Evaluation{Classes: neu.Classes, PerClassAccuracy: map[string]float64{}, PerClassCount: map[string]int{},
+// NewEvaluation scores probabilities probs[i] ([K], K = len(classes)) against labels[i] (an index in classes);
+// samples with label < 0 are ignored.
+func NewEvaluation(classes, names []string, labels []int, probs [][]float32) *Evaluation {
+	k := len(classes)
+	e := &Evaluation{Classes: classes, PerClassAccuracy: map[string]float64{}, PerClassCount: map[string]int{},
 		Confusion: make([][]int, k)}
 	for i := range e.Confusion {
 		e.Confusion[i] = make([]int, k)
@@ -94,14 +95,14 @@ func NewEvaluation(names []string, labels []int, probs [][]float32) *Evaluation 
 		if pred == y {
 			e.Correct++
 		} else {
-			e.Errors = append(e.Errors, Misclassified{Name: names[i], Label: neu.Classes[y],
-				Predicted: neu.Classes[pred], Prob: p[pred]})
+			e.Errors = append(e.Errors, Misclassified{Name: names[i], Label: classes[y],
+				Predicted: classes[pred], Prob: p[pred]})
 		}
 	}
 	if e.Images > 0 {
 		e.Accuracy = float64(e.Correct) / float64(e.Images)
 	}
-	for c, name := range neu.Classes {
+	for c, name := range classes {
 		n := 0
 		for _, v := range e.Confusion[c] {
 			n += v
@@ -165,5 +166,5 @@ func (c *Classifier) Evaluate(samples []neu.Sample, progress func(done, total in
 			progress(min(start+chunk, len(samples)), len(samples))
 		}
 	}
-	return NewEvaluation(names, labels, probs), skipped, nil
+	return NewEvaluation(c.Classes(), names, labels, probs), skipped, nil
 }

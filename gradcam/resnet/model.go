@@ -3,6 +3,7 @@ package resnet
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -10,10 +11,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/support/exceptions"
+	"github.com/neucam/neucam/neu"
 )
-
-// NumClasses is the number of NEU-DET defect classes (neu.Classes).
-const NumClasses = 6
 
 // LayerNames are the feature maps Model returns, from the finest (stem) to the last residual stage.
 var LayerNames = []string{"stem", "layer1", "layer2", "layer3", "layer4"}
@@ -25,6 +24,7 @@ const (
 	ParamStrides = "resnet_strides"
 	ParamMean    = "resnet_mean"
 	ParamStd     = "resnet_std"
+	ParamClasses = "resnet_classes" // []string; absent in models saved before it existed: NEU's six classes
 )
 
 // Config is the architecture of the network; it is stored as store params (SetConfig) and saved with
@@ -35,7 +35,21 @@ type Config struct {
 	Strides []int   // strides of stem, layer1, .., layer4
 	Mean    float64 // input normalisation inside the graph: (x-Mean)/Std
 	Std     float64
+	// Classes are the class names, in logit order. Empty means NEU-DET's six (neu.Classes): SetConfig then
+	// stores none, and ConfigFromStore reads a model without them (any model saved before they were stored) as NEU.
+	Classes []string
 }
+
+// ClassNames returns c.Classes, or NEU-DET's six classes when it is empty.
+func (c Config) ClassNames() []string {
+	if len(c.Classes) == 0 {
+		return slices.Clone(neu.Classes)
+	}
+	return c.Classes
+}
+
+// NumClasses is the number of logits: len(ClassNames()).
+func (c Config) NumClasses() int { return len(c.ClassNames()) }
 
 // DefaultConfig: 128x128 input; feature maps stem 64x64, layer1 32x32, layer2..layer4 16x16.
 // layer3 and layer4 keep stride 8 so CAMs are 16x16 instead of 8x8; the early downsampling keeps the
@@ -65,6 +79,24 @@ func (c Config) Validate() error {
 	if c.Std <= 0 {
 		return fmt.Errorf("resnet config: std must be > 0, got %g", c.Std)
 	}
+	return validateClasses(c.Classes)
+}
+
+// validateClasses accepts no classes (NEU's) or at least two distinct non-blank names.
+func validateClasses(classes []string) error {
+	if len(classes) == 0 {
+		return nil
+	}
+	if len(classes) < 2 {
+		return fmt.Errorf("resnet config: need at least 2 classes, got %q", classes)
+	}
+	seen := map[string]bool{}
+	for _, c := range classes {
+		if strings.TrimSpace(c) == "" || seen[c] {
+			return fmt.Errorf("resnet config: class names must be distinct and not blank, got %q", classes)
+		}
+		seen[c] = true
+	}
 	return nil
 }
 
@@ -76,9 +108,13 @@ func SetConfig(store *model.Store, c Config) {
 	root.SetParam(ParamStrides, slices.Clone(c.Strides))
 	root.SetParam(ParamMean, c.Mean)
 	root.SetParam(ParamStd, c.Std)
+	if len(c.Classes) > 0 {
+		root.SetParam(ParamClasses, slices.Clone(c.Classes))
+	}
 }
 
-// ConfigFromStore reads the architecture from store params; missing values take DefaultConfig's.
+// ConfigFromStore reads the architecture from store params; missing values take DefaultConfig's, and a
+// model without a class list gets NEU's six classes.
 func ConfigFromStore(store *model.Store) Config {
 	d := DefaultConfig()
 	return Config{
@@ -87,11 +123,12 @@ func ConfigFromStore(store *model.Store) Config {
 		Strides: model.GetRootParamOr(store, ParamStrides, d.Strides),
 		Mean:    model.GetRootParamOr(store, ParamMean, d.Mean),
 		Std:     model.GetRootParamOr(store, ParamStd, d.Std),
+		Classes: slices.Clone(model.GetRootParamOr(store, ParamClasses, neu.Classes)),
 	}
 }
 
 // Model is the NEU ResNet. scope is the store's root scope (variables live under "resnet/...").
-// images: [B,S,S,1] float32 in [0,1]. Returns logits [B,6] and the post-ReLU feature maps
+// images: [B,S,S,1] float32 in [0,1]. Returns logits [B,K] (K = the config's NumClasses) and the post-ReLU feature maps
 // "stem", "layer1".."layer4", each [B,h,w,C]. The head is GAP + dense, so CAM applies to "layer4".
 // Batch norm uses batch statistics when the graph is a training graph, running averages otherwise.
 func Model(scope *model.Scope, images *Node) (logits *Node, features map[string]*Node) {
@@ -115,14 +152,15 @@ func Model(scope *model.Scope, images *Node) (logits *Node, features map[string]
 		features[name] = x
 	}
 
+	numClasses := cfg.NumClasses()
 	head := s.In("head")
 	pooled := ReduceMean(x, 1, 2) // GAP: [B,C]
 	c := pooled.Shape().Dimensions[1]
 	wv := head.WithInitializer(initializer.XavierUniformFn(head)).
-		VariableWithShape("weights", shapes.Make(x.DType(), c, NumClasses))
-	bv := head.WithInitializer(initializer.Zero).VariableWithShape("biases", shapes.Make(x.DType(), NumClasses))
+		VariableWithShape("weights", shapes.Make(x.DType(), c, numClasses))
+	bv := head.WithInitializer(initializer.Zero).VariableWithShape("biases", shapes.Make(x.DType(), numClasses))
 	g := x.Graph()
-	logits = Add(Dot(pooled, wv.NodeValue(g)).Product(), Reshape(bv.NodeValue(g), 1, NumClasses))
+	logits = Add(Dot(pooled, wv.NodeValue(g)).Product(), Reshape(bv.NodeValue(g), 1, numClasses))
 	return logits, features
 }
 

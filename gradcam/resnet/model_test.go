@@ -57,8 +57,8 @@ func TestModelShapesAndFeatures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := outs[0].Shape().Dimensions; len(got) != 2 || got[0] != b || got[1] != NumClasses {
-			t.Errorf("logits shape %v, want [%d %d]", got, b, NumClasses)
+		if got := outs[0].Shape().Dimensions; len(got) != 2 || got[0] != b || got[1] != cfg.NumClasses() {
+			t.Errorf("logits shape %v, want [%d %d]", got, b, cfg.NumClasses())
 		}
 		// Expected spatial sizes from the strides.
 		side := cfg.Size
@@ -258,5 +258,53 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestClassesStoredInModel: a model saved with its own class list loads with it (K logits); a model saved
+// without one (every model before the list was stored) loads as NEU's six classes.
+func TestClassesStoredInModel(t *testing.T) {
+	backend := testBackend(t)
+	for _, classes := range [][]string{nil, {"hole", "stain", "dent"}} {
+		cfg := tinyConfig()
+		cfg.Classes = classes
+		store := model.NewStore()
+		SetConfig(store, cfg)
+		c, err := NewClassifier(backend, store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Predict([][]float32{make([]float32, 32*32)}); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if err := SaveInference(store, dir); err != nil {
+			t.Fatal(err)
+		}
+		loaded, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := classes
+		if want == nil {
+			want = neu.Classes
+		}
+		if got := loaded.Classes(); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("saved with %q: loaded classes %q, want %q", classes, got, want)
+		}
+		p, err := loaded.Predict([][]float32{make([]float32, 32*32)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p[0]) != len(want) {
+			t.Errorf("saved with %q: %d probabilities, want %d", classes, len(p[0]), len(want))
+		}
+	}
+	for _, bad := range [][]string{{"one"}, {"a", "a"}, {"a", " "}} {
+		cfg := tinyConfig()
+		cfg.Classes = bad
+		if err := cfg.Validate(); err == nil {
+			t.Errorf("classes %q: Validate accepted them", bad)
+		}
 	}
 }

@@ -132,6 +132,9 @@ func Train(opts TrainOptions) (*TrainResult, error) {
 	if opts.Context == nil {
 		opts.Context = context.Background()
 	}
+	if len(opts.Config.Classes) == 0 {
+		opts.Config.Classes = opts.Config.ClassNames()
+	}
 	if err := opts.Config.Validate(); err != nil {
 		return nil, err
 	}
@@ -274,7 +277,7 @@ func Train(opts TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Test = NewEvaluation(sampleNames(testS), sampleLabels(testS), probs)
+	res.Test = NewEvaluation(evaluator.Classes(), sampleNames(testS), sampleLabels(testS), probs)
 	res.WallTime = time.Since(start)
 	res.WallSeconds = res.WallTime.Seconds()
 	logf("test split: %s", res.Test.Table())
@@ -304,7 +307,7 @@ func accuracy(c *Classifier, samples []neu.Sample, pix [][]float32) (float64, er
 	if err != nil {
 		return 0, err
 	}
-	return NewEvaluation(sampleNames(samples), sampleLabels(samples), probs).Accuracy, nil
+	return NewEvaluation(c.Classes(), sampleNames(samples), sampleLabels(samples), probs).Accuracy, nil
 }
 
 func sampleNames(s []neu.Sample) []string {

@@ -9,7 +9,6 @@ package gradcam
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -132,8 +131,10 @@ func NewExplainer(backend compute.Backend, store *model.Store, fn ModelFn, opts 
 	if len(opts.Layers) == 0 {
 		return nil, errors.New("gradcam.NewExplainer: Options.Layers is empty: name at least one feature layer")
 	}
-	if opts.Method == CAM && opts.HeadWeights == nil {
-		return nil, errors.New("gradcam.NewExplainer: method \"cam\" needs Options.HeadWeights (the dense head's [C,K] weights)")
+	if spec.check != nil {
+		if err := spec.check(opts); err != nil {
+			return nil, errors.WithMessage(err, "gradcam.NewExplainer")
+		}
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 16
@@ -156,21 +157,15 @@ func (e *Explainer) Options() Options { return e.opts }
 // buildGraph is the one graph behind every method: forward once, gradients of the target scores w.r.t. the target
 // layers, and the method's maps. Inputs: images [B,S,S,1] (and targets [B] int32 when perImage, -1 = predicted).
 // Outputs: probs [B,K], (resolved targets [B] when perImage), then per layer the maps [B,T,h,w] after ReLU
-// (ScoreCAM: the activations [B,h,w,C] instead), then (debugGrads) per layer the gradients.
+// (host-side methods: the activations [B,h,w,C] instead), then (debugGrads) per layer the gradients.
 func (e *Explainer) buildGraph(scope *model.Scope, inputs []*graph.Node, perImage bool) []*graph.Node {
-	images := inputs[0]
-	g := images.Graph()
-	logits, feats := e.fn(scope, images)
+	logits, feats := e.fn(scope, inputs[0])
 	if logits.Rank() != 2 {
 		exceptions.Panicf("gradcam: logits have shape %s, want [batch, classes]", logits.Shape())
 	}
 	logits = asF32(logits)
 	numClasses := logits.Shape().Dimensions[1]
 	outs := []*graph.Node{graph.Softmax(logits, -1)}
-	scores := logits
-	if e.opts.Score == ScoreLogProb {
-		scores = graph.LogSoftmax(logits, -1)
-	}
 	var onehot *graph.Node
 	if perImage {
 		pred := graph.ArgMax(logits, 1, dtypes.Int32)
@@ -178,6 +173,40 @@ func (e *Explainer) buildGraph(scope *model.Scope, inputs []*graph.Node, perImag
 		outs = append(outs, t)
 		onehot = graph.OneHot(t, numClasses, dtypes.Float32)
 	}
+	layers := e.targetLayers(feats)
+	var grads []*graph.Node
+	if e.spec.needsGrad || e.debugGrads {
+		grads = e.layerGradients(e.scores(logits), onehot, layers)
+	}
+	for i, f := range layers {
+		a := sanitize(asF32(f))
+		if e.spec.host != nil {
+			outs = append(outs, a)
+			continue
+		}
+		var g *graph.Node
+		if grads != nil {
+			g = grads[i]
+		}
+		c := &layerCtx{scope: scope, opts: &e.opts, layer: e.opts.Layers[i], numClasses: numClasses, onehot: onehot}
+		outs = append(outs, relu(sanitize(e.layerMap(c, a, g))))
+	}
+	if e.debugGrads {
+		outs = append(outs, grads...)
+	}
+	return outs
+}
+
+// scores are the class scores [B,K] whose gradients the gradient methods use (Options.Score).
+func (e *Explainer) scores(logits *graph.Node) *graph.Node {
+	if e.opts.Score == ScoreLogProb {
+		return graph.LogSoftmax(logits, -1)
+	}
+	return logits
+}
+
+// targetLayers returns the model's feature maps named in Options.Layers, each checked to be [B,h,w,C].
+func (e *Explainer) targetLayers(feats map[string]*graph.Node) []*graph.Node {
 	layers := make([]*graph.Node, len(e.opts.Layers))
 	for i, name := range e.opts.Layers {
 		f, ok := feats[name]
@@ -187,68 +216,49 @@ func (e *Explainer) buildGraph(scope *model.Scope, inputs []*graph.Node, perImag
 		mustRank4(name, f)
 		layers[i] = f
 	}
+	return layers
+}
 
-	// Gradients [B,T,h,w,C] per layer; the sum over the batch is fine since images don't interact in inference.
+// layerGradients returns, per layer, the gradients [B,T,h,w,C] of the scores [B,K]: of each image's target class
+// (onehot [B,K], T = 1) or of every class (onehot nil, T = K). The sum over the batch is fine since images don't
+// interact in inference.
+func (e *Explainer) layerGradients(scores, onehot *graph.Node, layers []*graph.Node) []*graph.Node {
 	grads := make([]*graph.Node, len(layers))
-	if e.spec.needsGrad || e.debugGrads {
-		if perImage {
-			gs := graph.Gradient(graph.ReduceAllSum(graph.Mul(scores, onehot)), layers...)
-			for i := range gs {
-				grads[i] = graph.ExpandAxes(sanitize(asF32(gs[i])), 1)
-			}
-		} else {
-			perClass := make([][]*graph.Node, len(layers))
-			for k := range numClasses {
-				score := graph.ReduceAllSum(graph.SliceAxis(scores, 1, graph.AxisElem(k)))
-				for i, gk := range graph.Gradient(score, layers...) {
-					perClass[i] = append(perClass[i], sanitize(asF32(gk)))
-				}
-			}
-			for i := range layers {
-				grads[i] = graph.Stack(perClass[i], 1)
-			}
+	if onehot != nil {
+		gs := graph.Gradient(graph.ReduceAllSum(graph.Mul(scores, onehot)), layers...)
+		for i := range gs {
+			grads[i] = graph.ExpandAxes(sanitize(asF32(gs[i])), 1)
+		}
+		return grads
+	}
+	perClass := make([][]*graph.Node, len(layers))
+	for k := range scores.Shape().Dimensions[1] {
+		score := graph.ReduceAllSum(graph.SliceAxis(scores, 1, graph.AxisElem(k)))
+		for i, gk := range graph.Gradient(score, layers...) {
+			perClass[i] = append(perClass[i], sanitize(asF32(gk)))
 		}
 	}
+	for i := range layers {
+		grads[i] = graph.Stack(perClass[i], 1)
+	}
+	return grads
+}
 
-	numT := numClasses
-	if perImage {
+// layerMap is the method's map [B,T,h,w] (before ReLU) of one layer: weighted activations or a spatial map,
+// broadcast to T maps when the method is class-independent.
+func (e *Explainer) layerMap(c *layerCtx, a, g *graph.Node) *graph.Node {
+	if e.spec.weights != nil {
+		return weightedMap(a, e.spec.weights(c, a, g))
+	}
+	m := e.spec.spatial(c, a, g)
+	numT := c.numClasses
+	if c.onehot != nil {
 		numT = 1
 	}
-	for i, f := range layers {
-		a := sanitize(asF32(f))
-		dims := a.Shape().Dimensions
-		var m *graph.Node
-		switch {
-		case e.opts.Method == ScoreCAM:
-			outs = append(outs, a)
-			continue
-		case e.opts.Method == CAM:
-			w := asF32(e.opts.HeadWeights(scope, g)) // [C,K]
-			if w.Rank() != 2 || w.Shape().Dimensions[0] != dims[3] || w.Shape().Dimensions[1] != numClasses {
-				exceptions.Panicf("gradcam: CAM head weights have shape %s, want [%d, %d] (layer %q channels x classes)",
-					w.Shape(), dims[3], numClasses, e.opts.Layers[i])
-			}
-			var cw *graph.Node // [B,T,C]
-			if perImage {
-				cw = graph.ExpandAxes(graph.Einsum("bk,ck->bc", onehot, w), 1)
-			} else {
-				cw = graph.BroadcastToDims(graph.ExpandAxes(graph.Transpose(w, 0, 1), 0), dims[0], numClasses, dims[3])
-			}
-			m = weightedMap(a, cw)
-		case e.spec.weights != nil:
-			m = weightedMap(a, e.spec.weights(a, grads[i]))
-		default:
-			m = e.spec.spatial(a, grads[i])
-			if m.Shape().Dimensions[1] != numT {
-				m = graph.BroadcastToDims(m, dims[0], numT, dims[1], dims[2])
-			}
-		}
-		outs = append(outs, relu(sanitize(m)))
+	if dims := a.Shape().Dimensions; m.Shape().Dimensions[1] != numT {
+		m = graph.BroadcastToDims(m, dims[0], numT, dims[1], dims[2])
 	}
-	if e.debugGrads {
-		outs = append(outs, grads...)
-	}
-	return outs
+	return m
 }
 
 func featureNames(feats map[string]*graph.Node) []string {
@@ -309,6 +319,9 @@ type passOut struct {
 // Explain returns the probabilities and the maps of the images (each size*size row-major, values in [0,1]).
 // Without targets, every class is explained (T = K maps per image); with targets (one per image, -1 = the predicted
 // class) only that class (T = 1). NaN/Inf pixels are read as 0.
+//
+// Steps: check and clean the input; plan the passes (TTA transforms x noise samples); run each pass and add its maps,
+// mapped back, to per-layer sums; average; fuse the layers; upsample and normalise.
 func (e *Explainer) Explain(images [][]float32, size int, targets ...int) (*Result, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -319,144 +332,34 @@ func (e *Explainer) Explain(images [][]float32, size int, targets ...int) (*Resu
 	if perImage && len(targets) != len(images) {
 		return nil, errors.Errorf("gradcam.Explain: %d targets for %d images: give one per image or none", len(targets), len(images))
 	}
-	clean := make([][]float32, len(images))
-	for i, img := range images {
-		if len(img) != size*size {
-			return nil, errors.Errorf("gradcam.Explain: image %d has %d pixels, want %d (size %d)", i, len(img), size*size, size)
-		}
-		clean[i] = make([]float32, len(img))
-		for j, v := range img {
-			clean[i][j] = finite(v)
-		}
+	clean, err := cleanImages(images, size, "gradcam.Explain")
+	if err != nil {
+		return nil, err
 	}
 	res := &Result{Size: size}
 	if len(images) == 0 {
 		return res, nil
 	}
-
-	transforms := []Transform{NoTransform}
-	switch e.opts.TTA {
-	case TTAFlips:
-		transforms = Flips
-	case TTADihedral:
-		transforms = Dihedral
-	}
-	type pass struct {
-		t     Transform
-		noise int // -1 clean
-	}
-	var passes []pass
-	if e.opts.NoiseSamples == 0 {
-		for _, t := range transforms {
-			passes = append(passes, pass{t, -1})
-		}
-	} else {
-		for s := range e.opts.NoiseSamples {
-			for _, t := range transforms {
-				passes = append(passes, pass{t, s})
-			}
-		}
-	}
-
-	// Targets of the later passes are those of the clean image, so every pass explains the same class.
-	var resolved []int
+	var resolved []int // targets of the later passes are those of the clean image: every pass explains one class
 	if perImage {
 		resolved = slices.Clone(targets)
 	}
 	if e.opts.NoiseSamples > 0 {
 		// No clean pass among the passes: get the clean probabilities with a forward-only run.
-		probs, err := e.predict(clean, size)
-		if err != nil {
+		if res.Probs, err = e.predict(clean, size); err != nil {
 			return nil, err
 		}
-		res.Probs = probs
-		if perImage {
-			for n, t := range resolved {
-				if t < 0 {
-					resolved[n] = Predicted(probs[n])
-				}
-			}
-		}
+		resolvePredicted(resolved, res.Probs)
 	}
-
-	var rng *rand.Rand
-	if e.opts.NoiseSamples > 0 {
-		rng = rand.New(rand.NewPCG(e.opts.Seed, 0x9e3779b97f4a7c15))
+	sums, numPasses, err := e.runPasses(clean, size, perImage, resolved, res)
+	if err != nil {
+		return nil, err
 	}
-	var sums []layerOut
-	noisy := clean
-	lastNoise := -1
-	for pi, p := range passes {
-		if p.noise != lastNoise {
-			noisy = make([][]float32, len(clean))
-			for n, img := range clean {
-				noisy[n] = make([]float32, len(img))
-				for j, v := range img {
-					noisy[n][j] = v + float32(rng.NormFloat64()*e.opts.NoiseStd)
-				}
-			}
-			lastNoise = p.noise
-		}
-		in := noisy
-		if p.t != NoTransform {
-			in = make([][]float32, len(noisy))
-			for n, img := range noisy {
-				in[n] = p.t.Apply(img, size, size)
-			}
-		}
-		out, err := e.run(in, size, perImage, resolved)
-		if err != nil {
-			return nil, err
-		}
-		if pi == 0 && e.opts.NoiseSamples == 0 {
-			res.Probs = out.probs
-			if perImage {
-				resolved = out.targets
-			}
-		}
-		if sums == nil {
-			sums = make([]layerOut, len(out.layers))
-		}
-		for l, lo := range out.layers {
-			if p.t.swaps() && lo.h != lo.w {
-				return nil, errors.Errorf("gradcam.Explain: TTA with rotations needs square layer maps, layer %q is %dx%d",
-					e.opts.Layers[l], lo.h, lo.w)
-			}
-			inv := p.t.Inverse()
-			if sums[l].maps == nil {
-				sums[l] = layerOut{h: lo.h, w: lo.w, maps: make([][][]float32, len(lo.maps))}
-			}
-			for n := range lo.maps {
-				if sums[l].maps[n] == nil {
-					sums[l].maps[n] = make([][]float32, len(lo.maps[n]))
-				}
-				for t, m := range lo.maps[n] {
-					if p.t != NoTransform {
-						m = inv.Apply(m, lo.w, lo.h)
-					}
-					if sums[l].maps[n][t] == nil {
-						sums[l].maps[n][t] = make([]float32, len(m))
-					}
-					acc := sums[l].maps[n][t]
-					for j, v := range m {
-						acc[j] += v
-					}
-				}
-			}
-		}
-	}
-	inv := 1 / float32(len(passes))
-	for _, lo := range sums {
-		for _, perT := range lo.maps {
-			for _, m := range perT {
-				for j := range m {
-					m[j] *= inv
-				}
-			}
-		}
-	}
-	if perImage {
+	if perImage && res.Targets == nil { // probabilities came from a separate forward
 		res.Targets = resolved
+	}
+	for _, lo := range sums {
+		lo.scale(1 / float32(numPasses))
 	}
 	res.Raw, res.LayerW, res.LayerH = fuse(sums)
 	res.Maps = make([][][]float32, len(res.Raw))
@@ -469,9 +372,162 @@ func (e *Explainer) Explain(images [][]float32, size int, targets ...int) (*Resu
 	return res, nil
 }
 
+// cleanImages checks that every image has size*size pixels and returns copies with NaN/Inf read as 0.
+func cleanImages(images [][]float32, size int, caller string) ([][]float32, error) {
+	clean := make([][]float32, len(images))
+	for i, img := range images {
+		if len(img) != size*size {
+			return nil, errors.Errorf("%s: image %d has %d pixels, want %d (size %d)", caller, i, len(img), size*size, size)
+		}
+		clean[i] = make([]float32, len(img))
+		for j, v := range img {
+			clean[i][j] = finite(v)
+		}
+	}
+	return clean, nil
+}
+
+// resolvePredicted replaces each -1 target by the predicted class of its probabilities.
+func resolvePredicted(targets []int, probs [][]float32) {
+	for n, t := range targets {
+		if t < 0 {
+			targets[n] = Predicted(probs[n])
+		}
+	}
+}
+
+// pass is one run of the graph: a TTA transform of the clean or of a noisy copy of the images.
+type pass struct {
+	t     Transform
+	noise int // -1 clean, else the noise sample
+}
+
+// passes lists the runs Explain makes: each TTA transform, of the clean images or of each noise sample.
+func (e *Explainer) passes() []pass {
+	transforms := []Transform{NoTransform}
+	switch e.opts.TTA {
+	case TTAFlips:
+		transforms = Flips
+	case TTADihedral:
+		transforms = Dihedral
+	}
+	var out []pass
+	if e.opts.NoiseSamples == 0 {
+		for _, t := range transforms {
+			out = append(out, pass{t, -1})
+		}
+		return out
+	}
+	for s := range e.opts.NoiseSamples {
+		for _, t := range transforms {
+			out = append(out, pass{t, s})
+		}
+	}
+	return out
+}
+
+// runPasses runs every pass and returns the per-layer sums of the maps mapped back to the untransformed image, and
+// the number of passes. The first clean pass sets res.Probs (and res.Targets when perImage).
+func (e *Explainer) runPasses(clean [][]float32, size int, perImage bool, resolved []int, res *Result) ([]*layerOut, int, error) {
+	var rng *rand.Rand
+	if e.opts.NoiseSamples > 0 {
+		rng = rand.New(rand.NewPCG(e.opts.Seed, 0x9e3779b97f4a7c15))
+	}
+	passes := e.passes()
+	var sums []*layerOut
+	noisy, lastNoise := clean, -1
+	for pi, p := range passes {
+		if p.noise != lastNoise {
+			noisy, lastNoise = addNoise(clean, rng, e.opts.NoiseStd), p.noise
+		}
+		out, err := e.run(p.t.applyAll(noisy, size), size, perImage, resolved)
+		if err != nil {
+			return nil, 0, err
+		}
+		if pi == 0 && e.opts.NoiseSamples == 0 {
+			res.Probs = out.probs
+			if perImage {
+				resolved, res.Targets = out.targets, out.targets
+			}
+		}
+		if sums == nil {
+			sums = make([]*layerOut, len(out.layers))
+		}
+		for l, lo := range out.layers {
+			if p.t.swaps() && lo.h != lo.w {
+				return nil, 0, errors.Errorf("gradcam.Explain: TTA with rotations needs square layer maps, layer %q is %dx%d",
+					e.opts.Layers[l], lo.h, lo.w)
+			}
+			sums[l] = lo.addMappedBack(sums[l], p.t)
+		}
+	}
+	return sums, len(passes), nil
+}
+
+// addNoise returns copies of the images with Gaussian noise of the given std added to every pixel.
+func addNoise(images [][]float32, rng *rand.Rand, std float64) [][]float32 {
+	out := make([][]float32, len(images))
+	for n, img := range images {
+		out[n] = make([]float32, len(img))
+		for j, v := range img {
+			out[n][j] = v + float32(rng.NormFloat64()*std)
+		}
+	}
+	return out
+}
+
+// applyAll returns the images transformed by t (the same slice for NoTransform).
+func (t Transform) applyAll(images [][]float32, size int) [][]float32 {
+	if t == NoTransform {
+		return images
+	}
+	out := make([][]float32, len(images))
+	for n, img := range images {
+		out[n] = t.Apply(img, size, size)
+	}
+	return out
+}
+
+// addMappedBack adds lo's maps, mapped back by the inverse of t, to sum (allocated when nil) and returns sum.
+func (lo layerOut) addMappedBack(sum *layerOut, t Transform) *layerOut {
+	if sum == nil {
+		sum = &layerOut{h: lo.h, w: lo.w, maps: make([][][]float32, len(lo.maps))}
+	}
+	inv := t.Inverse()
+	for n := range lo.maps {
+		if sum.maps[n] == nil {
+			sum.maps[n] = make([][]float32, len(lo.maps[n]))
+		}
+		for k, m := range lo.maps[n] {
+			if t != NoTransform {
+				m = inv.Apply(m, lo.w, lo.h)
+			}
+			if sum.maps[n][k] == nil {
+				sum.maps[n][k] = make([]float32, len(m))
+			}
+			acc := sum.maps[n][k]
+			for j, v := range m {
+				acc[j] += v
+			}
+		}
+	}
+	return sum
+}
+
+// scale multiplies every map by f.
+func (lo *layerOut) scale(f float32) {
+	for _, perT := range lo.maps {
+		for _, m := range perT {
+			for j := range m {
+				m[j] *= f
+			}
+		}
+	}
+}
+
 // fuse returns the single layer's maps, or, for several layers, the mean of the per-layer maps upsampled to the
 // finest layer's resolution and min-max normalised (so layers of different magnitudes weigh the same).
-func fuse(layers []layerOut) ([][][]float32, int, int) {
+func fuse(layers []*layerOut) ([][][]float32, int, int) {
 	if len(layers) == 1 {
 		return layers[0].maps, layers[0].w, layers[0].h
 	}
@@ -515,15 +571,9 @@ func Predicted(p []float32) int {
 func (e *Explainer) Predict(images [][]float32, size int) ([][]float32, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	clean := make([][]float32, len(images))
-	for i, img := range images {
-		if len(img) != size*size {
-			return nil, errors.Errorf("gradcam.Predict: image %d has %d pixels, want %d (size %d)", i, len(img), size*size, size)
-		}
-		clean[i] = make([]float32, len(img))
-		for j, v := range img {
-			clean[i][j] = finite(v)
-		}
+	clean, err := cleanImages(images, size, "gradcam.Predict")
+	if err != nil {
+		return nil, err
 	}
 	return e.predict(clean, size)
 }
@@ -587,18 +637,16 @@ func (e *Explainer) run(images [][]float32, size int, perImage bool, targets []i
 		return nil, err
 	}
 	bs := e.opts.BatchSize
-	numL := len(e.opts.Layers)
-	out := &passOut{layers: make([]layerOut, numL)}
+	out := &passOut{layers: make([]layerOut, len(e.opts.Layers))}
 	if e.debugGrads {
-		out.grads = make([][]float32, numL)
+		out.grads = make([][]float32, len(e.opts.Layers))
 	}
 	for start := 0; start < len(images); start += bs {
 		end := min(start+bs, len(images))
-		nb := end - start
 		args := []any{batchTensor(images[start:end], size, bs)}
 		if perImage {
 			t := make([]int32, bs)
-			for n := range nb {
+			for n := range end - start {
 				t[n] = int32(targets[start+n])
 			}
 			args = append(args, tensors.FromFlatDataAndDimensions(t, bs))
@@ -607,171 +655,96 @@ func (e *Explainer) run(images [][]float32, size int, perImage bool, targets []i
 		if err != nil {
 			return nil, errors.WithMessage(err, "gradcam: running the CAM graph")
 		}
-		probsFlat, err := tensors.CopyFlatData[float32](outs[0])
-		if err != nil {
-			return nil, errors.WithMessage(err, "gradcam: reading probabilities")
-		}
-		numK := outs[0].Shape().Dimensions[1]
-		for n := range nb {
-			out.probs = append(out.probs, sanitizeProbs(probsFlat[n*numK:(n+1)*numK]))
-		}
-		next := 1
-		if perImage {
-			tFlat, err := tensors.CopyFlatData[int32](outs[1])
-			if err != nil {
-				return nil, errors.WithMessage(err, "gradcam: reading targets")
-			}
-			for n := range nb {
-				out.targets = append(out.targets, int(tFlat[n]))
-			}
-			next = 2
-		}
-		batchImages := images[start:end]
-		for l := range numL {
-			o := outs[next+l]
-			flat, err := tensors.CopyFlatData[float32](o)
-			if err != nil {
-				return nil, errors.WithMessagef(err, "gradcam: reading maps of layer %q", e.opts.Layers[l])
-			}
-			d := o.Shape().Dimensions
-			var maps [][][]float32
-			var h, w int
-			if e.opts.Method == ScoreCAM {
-				h, w = d[1], d[2]
-				var batchTargets []int
-				if perImage {
-					batchTargets = out.targets[start:end]
-				}
-				maps, err = e.scoreCAM(batchImages, size, flat[:nb*h*w*d[3]], h, w, d[3], numK, batchTargets)
-				if err != nil {
-					return nil, err
-				}
-			} else {
-				numT, hw := d[1], d[2]*d[3]
-				h, w = d[2], d[3]
-				maps = make([][][]float32, nb)
-				for n := range nb {
-					maps[n] = make([][]float32, numT)
-					for t := range numT {
-						maps[n][t] = slices.Clone(flat[(n*numT+t)*hw : (n*numT+t+1)*hw])
-					}
-				}
-			}
-			out.layers[l].h, out.layers[l].w = h, w
-			out.layers[l].maps = append(out.layers[l].maps, maps...)
-		}
-		if e.debugGrads {
-			for l := range numL {
-				o := outs[next+numL+l]
-				flat, err := tensors.CopyFlatData[float32](o)
-				if err != nil {
-					return nil, err
-				}
-				per := o.Shape().Size() / bs
-				out.grads[l] = append(out.grads[l], flat[:nb*per]...)
-			}
-		}
+		err = e.collectBatch(out, outs, images[start:end], size, perImage)
 		finalize(outs)
+		if err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
 
-// scoreCAM computes ScoreCAM maps for nb images from their activations acts [nb,h,w,C] (flat): each selected channel,
-// upsampled to the input size and min-max normalised, masks the image; the masked forwards' class probabilities are
-// the channel weights. targets nil: all K classes; else one class per image.
-func (e *Explainer) scoreCAM(images [][]float32, size int, acts []float32, h, w, c, numK int, targets []int) ([][][]float32, error) {
-	hw := h * w
-	type job struct{ n, ch int }
-	var jobs []job
-	chans := make([][]int, len(images))
-	for n := range images {
-		a := acts[n*hw*c : (n+1)*hw*c]
-		means := make([]float64, c)
-		for p := range hw {
-			for ch := range c {
-				means[ch] += float64(a[p*c+ch])
-			}
-		}
-		order := make([]int, c)
-		for i := range order {
-			order[i] = i
-		}
-		// Stable sort by decreasing mean activation: ties keep channel order, so the choice is deterministic.
-		slices.SortStableFunc(order, func(x, y int) int {
-			switch {
-			case means[x] > means[y]:
-				return -1
-			case means[x] < means[y]:
-				return 1
-			}
-			return 0
-		})
-		if k := e.opts.ScoreCAMTopK; k > 0 && k < c {
-			order = order[:k]
-		}
-		chans[n] = order
-		for _, ch := range order {
-			jobs = append(jobs, job{n, ch})
-		}
-	}
-	masked := make([][]float32, len(jobs))
-	channel := make([]float32, hw)
-	for j, jb := range jobs {
-		a := acts[jb.n*hw*c : (jb.n+1)*hw*c]
-		for p := range hw {
-			channel[p] = a[p*c+jb.ch]
-		}
-		mask := Resize(channel, w, h, size, size)
-		lo, hi := slices.Min(mask), slices.Max(mask)
-		img := make([]float32, size*size)
-		if hi > lo { // a constant channel carries no location: its mask is zero
-			for i, v := range images[jb.n] {
-				img[i] = v * (mask[i] - lo) / (hi - lo)
-			}
-		}
-		masked[j] = img
-	}
-	probs, err := e.predict(masked, size)
+// collectBatch appends one batch's graph outputs (probabilities, targets, per-layer maps or activations, gradients)
+// for its nb real images to out.
+func (e *Explainer) collectBatch(out *passOut, outs []*tensors.Tensor, images [][]float32, size int, perImage bool) error {
+	nb := len(images)
+	probsFlat, err := tensors.CopyFlatData[float32](outs[0])
 	if err != nil {
-		return nil, errors.WithMessage(err, "gradcam: ScoreCAM masked forwards")
+		return errors.WithMessage(err, "gradcam: reading probabilities")
 	}
-	maps := make([][][]float32, len(images))
-	j := 0
-	for n := range images {
-		a := acts[n*hw*c : (n+1)*hw*c]
-		classes := make([]int, 0, numK)
-		if targets == nil {
-			for k := range numK {
-				classes = append(classes, k)
-			}
-		} else {
-			classes = append(classes, targets[n])
+	numK := outs[0].Shape().Dimensions[1]
+	for n := range nb {
+		out.probs = append(out.probs, sanitizeProbs(probsFlat[n*numK:(n+1)*numK]))
+	}
+	next := 1
+	var batchTargets []int
+	if perImage {
+		tFlat, err := tensors.CopyFlatData[int32](outs[1])
+		if err != nil {
+			return errors.WithMessage(err, "gradcam: reading targets")
 		}
-		acc := make([][]float64, len(classes))
-		for t := range acc {
-			acc[t] = make([]float64, hw)
+		for n := range nb {
+			batchTargets = append(batchTargets, int(tFlat[n]))
 		}
-		for _, ch := range chans[n] {
-			for t, k := range classes {
-				wgt := float64(probs[j][k])
-				for p := range hw {
-					acc[t][p] += wgt * float64(a[p*c+ch])
-				}
-			}
-			j++
-		}
-		maps[n] = make([][]float32, len(classes))
-		for t := range classes {
-			m := make([]float32, hw)
-			for p, v := range acc[t] {
-				if v > 0 && !math.IsInf(v, 0) {
-					m[p] = float32(v)
-				}
-			}
-			maps[n][t] = m
+		out.targets = append(out.targets, batchTargets...)
+		next = 2
+	}
+	numL := len(e.opts.Layers)
+	for l := range numL {
+		if err := e.collectLayer(&out.layers[l], outs[next+l], images, size, numK, batchTargets); err != nil {
+			return errors.WithMessagef(err, "gradcam: maps of layer %q", e.opts.Layers[l])
 		}
 	}
-	return maps, nil
+	if e.debugGrads {
+		bs := outs[0].Shape().Dimensions[0]
+		for l := range numL {
+			o := outs[next+numL+l]
+			flat, err := tensors.CopyFlatData[float32](o)
+			if err != nil {
+				return err
+			}
+			per := o.Shape().Size() / bs
+			out.grads[l] = append(out.grads[l], flat[:nb*per]...)
+		}
+	}
+	return nil
+}
+
+// collectLayer appends one layer's maps of a batch to lo: the graph's maps [B,T,h,w], or, for host-side methods,
+// the maps the method computes from the activations [B,h,w,C].
+func (e *Explainer) collectLayer(lo *layerOut, o *tensors.Tensor, images [][]float32, size, numK int, targets []int) error {
+	nb := len(images)
+	flat, err := tensors.CopyFlatData[float32](o)
+	if err != nil {
+		return err
+	}
+	d := o.Shape().Dimensions
+	var maps [][][]float32
+	if e.spec.host != nil {
+		lo.h, lo.w = d[1], d[2]
+		maps, err = e.spec.host(e, hostInput{images: images, size: size, acts: flat[:nb*d[1]*d[2]*d[3]],
+			h: d[1], w: d[2], c: d[3], numK: numK, targets: targets})
+		if err != nil {
+			return err
+		}
+		for _, perT := range maps {
+			for _, m := range perT {
+				reluHost(m)
+			}
+		}
+	} else {
+		numT, hw := d[1], d[2]*d[3]
+		lo.h, lo.w = d[2], d[3]
+		maps = make([][][]float32, nb)
+		for n := range nb {
+			maps[n] = make([][]float32, numT)
+			for t := range numT {
+				maps[n][t] = slices.Clone(flat[(n*numT+t)*hw : (n*numT+t+1)*hw])
+			}
+		}
+	}
+	lo.maps = append(lo.maps, maps...)
+	return nil
 }
 
 // String describes the options briefly (for logs and captions).

@@ -3,7 +3,9 @@ package gradcam
 import (
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
+	"github.com/pkg/errors"
 )
 
 // Method names a CAM method. Each one only says how channel weights (or the map itself) come from the target layer's
@@ -39,21 +41,47 @@ const (
 // Methods lists every method, in a stable order.
 var Methods = []Method{CAM, GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, EigenCAM, ScoreCAM}
 
-// methodSpec is all a method contributes to the engine: either channel weights or a spatial map.
-// Adding a method = one entry here (plus its Method constant).
+// methodSpec is all a method contributes to the engine: channel weights, a spatial map, or (host) maps computed on
+// the host from the layer's activations with extra forward passes. Adding a method = one entry in methodSpecs (plus
+// its Method constant); the engine never tests which method it runs.
 type methodSpec struct {
 	needsGrad bool
+	// check validates the options for this method (e.g. CAM needs HeadWeights); nil = nothing to check.
+	check func(o Options) error
 	// weights returns channel weights [B,T,C] from a [B,h,w,C] and g [B,T,h,w,C] (g nil when !needsGrad).
-	weights func(a, g *Node) *Node
+	weights func(c *layerCtx, a, g *Node) *Node
 	// spatial returns the map [B,T,h,w] (before ReLU) directly; T is g's (or 1 when g is nil).
-	spatial func(a, g *Node) *Node
+	spatial func(c *layerCtx, a, g *Node) *Node
+	// host computes the maps [n][T][h*w] (before ReLU) on the host from the activations; the graph then outputs
+	// the activations [B,h,w,C] of the layer instead of maps.
+	host func(e *Explainer, in hostInput) ([][][]float32, error)
+}
+
+// layerCtx is what a graph-side method may use besides the activations and gradients of one target layer.
+type layerCtx struct {
+	scope      *model.Scope
+	opts       *Options
+	layer      string
+	numClasses int
+	onehot     *Node // [B,K] one-hot of the target class per image; nil when all classes are explained
+}
+
+// hostInput is one batch of a host-side method's input: the (transformed) images, the activations acts [n,h,w,C]
+// (flat), the number of classes and the target class per image (nil: all classes).
+type hostInput struct {
+	images        [][]float32
+	size          int
+	acts          []float32
+	h, w, c, numK int
+	targets       []int
 }
 
 var methodSpecs = map[Method]methodSpec{
-	GradCAM: {needsGrad: true, weights: func(a, g *Node) *Node {
+	CAM: {check: needHeadWeights, weights: camWeights},
+	GradCAM: {needsGrad: true, weights: func(_ *layerCtx, a, g *Node) *Node {
 		return ReduceMean(g, 2, 3)
 	}},
-	GradCAMPlusPlus: {needsGrad: true, weights: func(a, g *Node) *Node {
+	GradCAMPlusPlus: {needsGrad: true, weights: func(_ *layerCtx, a, g *Node) *Node {
 		g2 := Square(g)
 		g3 := Mul(g2, g)
 		sumA := ExpandAxes(ReduceSum(a, 1, 2), 1, 2, 3) // [B,1,1,1,C]
@@ -61,23 +89,42 @@ var methodSpecs = map[Method]methodSpec{
 		aij := safeDiv(g2, den)
 		return ReduceSum(Mul(relu(g), aij), 2, 3)
 	}},
-	XGradCAM: {needsGrad: true, weights: func(a, g *Node) *Node {
+	XGradCAM: {needsGrad: true, weights: func(_ *layerCtx, a, g *Node) *Node {
 		sumA := ExpandAxes(ReduceSum(a, 1, 2), 1, 2, 3)
 		return ReduceSum(safeDiv(Mul(g, ExpandAxes(a, 1)), sumA), 2, 3)
 	}},
-	HiResCAM: {needsGrad: true, spatial: func(a, g *Node) *Node {
+	HiResCAM: {needsGrad: true, spatial: func(_ *layerCtx, a, g *Node) *Node {
 		return ReduceSum(Mul(g, ExpandAxes(a, 1)), -1)
 	}},
-	LayerCAM: {needsGrad: true, spatial: func(a, g *Node) *Node {
+	LayerCAM: {needsGrad: true, spatial: func(_ *layerCtx, a, g *Node) *Node {
 		return ReduceSum(Mul(relu(g), ExpandAxes(a, 1)), -1)
 	}},
-	EigenCAM: {spatial: func(a, _ *Node) *Node {
+	EigenCAM: {spatial: func(_ *layerCtx, a, _ *Node) *Node {
 		return ExpandAxes(eigenProjection(a), 1)
 	}},
-	// CAM's weights come from Options.HeadWeights and ScoreCAM's from masked forwards (scorecam.go); the engine
-	// handles both, their specs only say they need no gradient.
-	CAM:      {},
-	ScoreCAM: {},
+	ScoreCAM: {host: (*Explainer).scoreCAM},
+}
+
+// needHeadWeights is CAM's check: the dense head's weights must be given.
+func needHeadWeights(o Options) error {
+	if o.HeadWeights == nil {
+		return errors.Errorf("method %q needs Options.HeadWeights (the dense head's [C,K] weights)", o.Method)
+	}
+	return nil
+}
+
+// camWeights are CAM's channel weights [B,T,C]: the dense head's W[c,k] for each explained class k.
+func camWeights(c *layerCtx, a, _ *Node) *Node {
+	dims := a.Shape().Dimensions
+	w := asF32(c.opts.HeadWeights(c.scope, a.Graph())) // [C,K]
+	if w.Rank() != 2 || w.Shape().Dimensions[0] != dims[3] || w.Shape().Dimensions[1] != c.numClasses {
+		exceptions.Panicf("gradcam: CAM head weights have shape %s, want [%d, %d] (layer %q channels x classes)",
+			w.Shape(), dims[3], c.numClasses, c.layer)
+	}
+	if c.onehot != nil {
+		return ExpandAxes(Einsum("bk,ck->bc", c.onehot, w), 1)
+	}
+	return BroadcastToDims(ExpandAxes(Transpose(w, 0, 1), 0), dims[0], c.numClasses, dims[3])
 }
 
 // safeDiv is num/den with 0 wherever den == 0 (the Where also keeps the unused branch's Inf/NaN out of gradients).

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -17,11 +18,18 @@ import (
 type Sample struct {
 	Name           string // base name without extension, e.g. "crazing_12"
 	ImagePath      string
-	AnnotationPath string      // "" when the image has no XML
-	Label          int         // class index from the file name, else the XML's most frequent box class; -1 when unknown
-	Boxes          []Box       // deduplicated; boxes of other classes kept with their own class; nil without XML
-	Group          string      // hex SHA-256 of the image file: byte-identical images share it (never straddle splits)
-	Size           image.Point // image width and height from its header
+	AnnotationPath string // "" when the image has no XML
+	// MaskPath is the exact defect mask, masks/NAME.png beside images/ (or the plain folder's masks/), "" when
+	// there is none: a gray PNG of the image's size, non-zero on defect pixels. The pixels of class c are the
+	// mask's non-zero pixels inside the union of class c's boxes.
+	MaskPath string
+	// Label is the image's class index in Dataset.Classes: the class its file name starts with (NEU-DET's
+	// "crazing_12"), else the class whose boxes cover the largest total area (lowest index on ties); -1 when
+	// unknown. Every box is kept with its own class in Boxes.
+	Label int
+	Boxes []Box       // deduplicated; boxes of other classes kept with their own class; nil without XML
+	Group string      // hex SHA-256 of the image file: byte-identical images share it (never straddle splits)
+	Size  image.Point // image width and height from its header
 }
 
 // Skipped is a file that was not used (in Dataset.Skipped) or was used with a fix (in Dataset.Warnings).
@@ -34,6 +42,9 @@ func (s Skipped) String() string { return s.Path + ": " + s.Reason }
 
 // Dataset is the result of Load/LoadPaths.
 type Dataset struct {
+	// Classes are the class names that Sample.Label and Box.Class index: the list given to LoadWithClasses, else
+	// the dataset's classes.txt, else DiscoverClasses over the annotations' <name> values (NEU's six for NEU-DET).
+	Classes  []string
 	Samples  []Sample  // in natural name order ("crazing_2" before "crazing_10"), ties by path
 	Skipped  []Skipped // files not used, with the reason
 	Warnings []Skipped // files used, but boxes were clipped/dropped, the XML was missing, sizes disagree, ...
@@ -53,11 +64,10 @@ var otherImageExts = map[string]bool{".bmp": true, ".tif": true, ".tiff": true, 
 // Skipped. An error is returned only when dir does not exist, is not a folder, cannot be read, or holds no
 // images.
 func Load(dir string) (*Dataset, error) {
-	b := newBuilder()
-	if err := b.addDir(dir); err != nil {
-		return nil, err
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("neu: dataset path %s is a file, not a folder", dir)
 	}
-	return b.finish(), nil
+	return LoadWithClasses(nil, dir)
 }
 
 // LoadPaths loads several folders (as Load) and image files, merged in one Dataset. An image file's XML is
@@ -65,10 +75,18 @@ func Load(dir string) (*Dataset, error) {
 // The same image reached twice is used once. An error is returned for no paths or a path that does not
 // exist or cannot be read.
 func LoadPaths(paths ...string) (*Dataset, error) {
+	return LoadWithClasses(nil, paths...)
+}
+
+// LoadWithClasses is LoadPaths with a fixed class list, e.g. a trained model's: labels and boxes index classes,
+// and boxes naming another class are dropped (listed in Warnings). classes nil: the dataset's own (see
+// Dataset.Classes).
+func LoadWithClasses(classes []string, paths ...string) (*Dataset, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("neu: no dataset paths given")
 	}
 	b := newBuilder()
+	b.classes = classes
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -85,9 +103,9 @@ func LoadPaths(paths ...string) (*Dataset, error) {
 			b.skip(p, unsupportedReason(ext))
 			continue
 		}
-		b.addImage(p, findSidecar(p))
+		b.queue(p, findSidecar(p), findMask(p))
 	}
-	return b.finish(), nil
+	return b.finish()
 }
 
 func pathError(p string, err error) error {
@@ -152,8 +170,19 @@ func findChildFold(dir, name string) string {
 }
 
 type builder struct {
-	ds   Dataset
-	seen map[string]bool // cleaned absolute image paths already used
+	ds          Dataset
+	seen        map[string]bool // cleaned absolute image paths already used
+	classes     []string        // fixed class list; nil: found in finish
+	classFiles  []string        // classes.txt files of the folders read
+	pending     []pendingImage  // images found, added in finish once the classes are known
+	maskFolders []string
+}
+
+// pendingImage is an image file with its annotation and mask ("" when none).
+type pendingImage struct{ img, xml, mask string }
+
+func (b *builder) queue(img, xml, mask string) {
+	b.pending = append(b.pending, pendingImage{img, xml, mask})
 }
 
 func newBuilder() *builder { return &builder{seen: make(map[string]bool)} }
@@ -168,6 +197,7 @@ func (b *builder) warn(path, reason string) {
 type fileSet struct {
 	images map[string]string // stem -> path
 	xmls   map[string]string
+	masks  map[string]string
 }
 
 func (b *builder) addDir(dir string) error {
@@ -181,7 +211,13 @@ func (b *builder) addDir(dir string) error {
 	if _, err := os.ReadDir(dir); err != nil {
 		return pathError(dir, err)
 	}
-	fsSet := fileSet{images: map[string]string{}, xmls: map[string]string{}}
+	fsSet := fileSet{images: map[string]string{}, xmls: map[string]string{}, masks: map[string]string{}}
+	if st, err := os.Stat(filepath.Join(dir, ClassesFileName)); err == nil && !st.IsDir() {
+		b.classFiles = append(b.classFiles, filepath.Join(dir, ClassesFileName))
+	}
+	if maskDir := findChildFold(dir, "masks"); maskDir != "" {
+		b.collectMasks(maskDir, &fsSet)
+	}
 	imgDir := findChildFold(dir, "images")
 	if imgDir != "" {
 		if err := b.collect(imgDir, true, &fsSet); err != nil {
@@ -217,7 +253,7 @@ func (b *builder) addDir(dir string) error {
 	}
 	sort.Strings(stems)
 	for _, s := range stems {
-		b.addImage(fsSet.images[s], fsSet.xmls[s])
+		b.queue(fsSet.images[s], fsSet.xmls[s], fsSet.masks[s])
 	}
 	xmlStems := make([]string, 0)
 	for s := range fsSet.xmls {
@@ -255,7 +291,7 @@ func (b *builder) collect(dir string, recursive bool, set *fileSet) error {
 		if d.IsDir() {
 			if !recursive {
 				// A plain folder is read flat; images/ + annotations/ mark the NEU-DET layout instead.
-				if !strings.EqualFold(name, "annotations") {
+				if !strings.EqualFold(name, "annotations") && !strings.EqualFold(name, "masks") {
 					b.skip(p, "sub-folder of a plain image folder is not searched: pass it to LoadPaths")
 				}
 				return filepath.SkipDir
@@ -278,8 +314,8 @@ func (b *builder) collect(dir string, recursive bool, set *fileSet) error {
 			}
 			set.xmls[stem] = p
 		default:
-			if strings.HasPrefix(strings.ToLower(name), "readme") {
-				return nil // a dataset's own notes
+			if strings.HasPrefix(strings.ToLower(name), "readme") || strings.EqualFold(name, ClassesFileName) {
+				return nil // a dataset's own notes, its class list
 			}
 			b.skip(p, unsupportedReason(ext))
 		}
@@ -287,8 +323,8 @@ func (b *builder) collect(dir string, recursive bool, set *fileSet) error {
 	})
 }
 
-// addImage validates one image (and its XML, "" if none) and adds it as a sample or a skip.
-func (b *builder) addImage(imgPath, xmlPath string) {
+// addImage validates one image (and its XML and mask, "" if none) and adds it as a sample or a skip.
+func (b *builder) addImage(imgPath, xmlPath, maskPath string) {
 	key := imgPath
 	if abs, err := filepath.Abs(imgPath); err == nil {
 		key = abs
@@ -317,10 +353,11 @@ func (b *builder) addImage(imgPath, xmlPath string) {
 	s := Sample{
 		Name:      stem,
 		ImagePath: imgPath,
-		Label:     LabelFromName(stem),
+		Label:     LabelFromNameIn(b.classes, stem),
 		Group:     hex.EncodeToString(sum[:]),
 		Size:      image.Pt(cfg.Width, cfg.Height),
 	}
+	s.MaskPath = b.checkMask(maskPath, s.Size)
 	if xmlPath == "" {
 		if s.Label < 0 {
 			b.warn(imgPath, "no annotation and the file name starts with no class name: label unknown (-1)")
@@ -333,7 +370,7 @@ func (b *builder) addImage(imgPath, xmlPath string) {
 		b.skip(xmlPath, fmt.Sprintf("cannot read annotation: %v; image %s not used", unwrapPathError(err), base))
 		return
 	}
-	ann, err := ParseVOC(xdata, s.Size)
+	ann, err := ParseVOCClasses(xdata, s.Size, b.classes)
 	if err != nil {
 		b.skip(xmlPath, fmt.Sprintf("%v; image %s not used", err, base))
 		return
@@ -355,17 +392,18 @@ func (b *builder) addImage(imgPath, xmlPath string) {
 	s.AnnotationPath = xmlPath
 	s.Boxes = ann.Boxes
 	if s.Label < 0 {
-		s.Label = majorityClass(ann.Boxes)
+		s.Label = majorityClass(ann.Boxes, len(b.classes))
 	}
 	b.ds.Samples = append(b.ds.Samples, s)
 }
 
-// majorityClass is the most frequent box class (lowest index on ties), -1 for no boxes.
-func majorityClass(boxes []Box) int {
-	counts := make([]int, len(Classes))
+// majorityClass is the class whose boxes cover the largest total area (boxes of one class may overlap and
+// count twice; lowest index on ties), -1 for no boxes.
+func majorityClass(boxes []Box, numClasses int) int {
+	counts := make([]int, numClasses)
 	for _, bx := range boxes {
 		if bx.Class >= 0 && bx.Class < len(counts) {
-			counts[bx.Class]++
+			counts[bx.Class] += bx.Rect.Dx() * bx.Rect.Dy()
 		}
 	}
 	best := -1
@@ -377,7 +415,14 @@ func majorityClass(boxes []Box) int {
 	return best
 }
 
-func (b *builder) finish() *Dataset {
+func (b *builder) finish() (*Dataset, error) {
+	if err := b.decideClasses(); err != nil {
+		return nil, err
+	}
+	b.ds.Classes = slices.Clone(b.classes)
+	for _, p := range b.pending {
+		b.addImage(p.img, p.xml, p.mask)
+	}
 	sort.SliceStable(b.ds.Samples, func(i, j int) bool {
 		si, sj := b.ds.Samples[i], b.ds.Samples[j]
 		if c := naturalCompare(si.Name, sj.Name); c != 0 {
@@ -391,7 +436,7 @@ func (b *builder) finish() *Dataset {
 	byPath(b.ds.Skipped)
 	byPath(b.ds.Warnings)
 	ds := b.ds
-	return &ds
+	return &ds, nil
 }
 
 // naturalCompare orders strings with digit runs compared as numbers ("crazing_2" < "crazing_10").

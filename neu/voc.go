@@ -15,7 +15,7 @@ import (
 
 // Box is one labelled bounding box.
 type Box struct {
-	Class int // index in Classes
+	Class int // index in the dataset's class list (Classes for NEU-DET)
 	// Rect is in 0-based pixel coordinates, Min inclusive, Max exclusive. VOC's 1-based inclusive
 	// (xmin,ymin,xmax,ymax) becomes image.Rect(xmin-1, ymin-1, xmax, ymax).
 	Rect      image.Rectangle
@@ -75,6 +75,11 @@ var ErrNoObjects = errors.New("annotation has no <object> elements")
 // Bad boxes (unknown class name, missing or non-numeric coordinates, inverted xmin > xmax, outside the
 // image) are dropped, or clipped when part of them is inside, and listed in Problems.
 func ParseVOC(data []byte, imageSize image.Point) (*Annotation, error) {
+	return ParseVOCClasses(data, imageSize, Classes)
+}
+
+// ParseVOCClasses is ParseVOC with the box classes looked up in classes (ClassIndexIn) instead of NEU's.
+func ParseVOCClasses(data []byte, imageSize image.Point, classes []string) (*Annotation, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("empty annotation file")
@@ -123,9 +128,9 @@ func ParseVOC(data []byte, imageSize image.Point) (*Annotation, error) {
 	for i, o := range v.Objects {
 		name := strings.TrimSpace(o.Name)
 		where := fmt.Sprintf("object %d (%q)", i+1, truncateString(name, 40))
-		class := ClassIndex(name)
+		class := ClassIndexIn(classes, name)
 		if class < 0 {
-			a.Problems = append(a.Problems, fmt.Sprintf("%s: unknown class name, box dropped (classes: %s)", where, strings.Join(Classes, ", ")))
+			a.Problems = append(a.Problems, fmt.Sprintf("%s: unknown class name, box dropped (classes: %s)", where, truncateString(strings.Join(classes, ", "), 200)))
 			continue
 		}
 		if o.BndBox == nil {

@@ -54,7 +54,7 @@ func toSkipped(s []neu.Skipped) []skippedFile {
 
 func runEvaluate(args []string) error {
 	fs := flag.NewFlagSet("evaluate", flag.ExitOnError)
-	data := fs.String("data", "", "folder of images: NEU-DET layout or plain folder (labels from file names)")
+	data := fs.String("data", "", "folder of images: images/ + annotations/ (+ masks/) VOC layout or a plain folder; read against the model's classes")
 	modelDir := fs.String("model", "", "model folder written by `neucam train` (default: the embedded model)")
 	jsonOut := fs.String("json", "", "write the report as JSON to this file")
 	quiet := fs.Bool("q", false, "no progress output")
@@ -120,15 +120,16 @@ func runEvaluate(args []string) error {
 
 func evaluate(dataDir, modelDir, split string, quiet bool, specs []report.MethodSpec, faith, sanity int) (*evalReport, error) {
 	start := time.Now()
-	ds, err := neu.Load(dataDir)
+	clf, err := resnet.Load(modelDir)
+	if err != nil {
+		return nil, err
+	}
+	// The model's classes: labels and boxes of the data are read against them (other names are warned about).
+	ds, err := loadData(clf, dataDir)
 	if err != nil {
 		return nil, err
 	}
 	if err := selectSplit(ds, split); err != nil {
-		return nil, err
-	}
-	clf, err := resnet.Load(modelDir)
-	if err != nil {
 		return nil, err
 	}
 	progress := func(done, total int) {
@@ -174,6 +175,14 @@ func evaluate(dataDir, modelDir, split string, quiet bool, specs []report.Method
 		rep.camTable = res
 	}
 	return rep, nil
+}
+
+// loadData reads a dataset folder (neu.Load's layouts) against the model's class list.
+func loadData(clf *resnet.Classifier, dir string) (*neu.Dataset, error) {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("-data %s is a file, not a folder", dir)
+	}
+	return neu.LoadWithClasses(clf.Classes(), dir)
 }
 
 // selectSplit keeps the samples of one part of the project's split (neu.Split with the neu defaults, the split

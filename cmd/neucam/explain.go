@@ -57,7 +57,11 @@ func runExplain(args []string) error {
 	if err != nil {
 		return err
 	}
-	ds, err := neu.LoadPaths(fs.Args()...)
+	clf, err := resnet.Load(*modelDir)
+	if err != nil {
+		return err
+	}
+	ds, err := neu.LoadWithClasses(clf.Classes(), fs.Args()...)
 	if err != nil {
 		return err
 	}
@@ -66,10 +70,6 @@ func runExplain(args []string) error {
 	}
 	if *limit > 0 && len(ds.Samples) > *limit {
 		ds.Samples = firstPerClass(ds.Samples, *limit)
-	}
-	clf, err := resnet.Load(*modelDir)
-	if err != nil {
-		return err
 	}
 	fmt.Printf("explain: %d images (%d skipped while loading), model %s, methods %s -> %s\n",
 		len(ds.Samples), len(ds.Skipped), clf.Source(), *methods, *out)

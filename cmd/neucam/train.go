@@ -17,7 +17,7 @@ import (
 func runTrain(args []string) error {
 	d := resnet.DefaultTrainOptions()
 	fs := flag.NewFlagSet("train", flag.ExitOnError)
-	data := fs.String("data", "", "NEU-DET folder (images/ + annotations/)")
+	data := fs.String("data", "", "dataset folder: images/ + annotations/ (Pascal VOC), classes from classes.txt or the <name> tags (NEU-DET: its six)")
 	out := fs.String("out", "", "output model folder (inference checkpoint; training checkpoints in OUT/train)")
 	epochs := fs.Int("epochs", d.Epochs, "epochs")
 	batch := fs.Int("batch", d.BatchSize, "batch size")

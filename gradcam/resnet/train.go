@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -31,9 +32,9 @@ var ErrInterrupted = errors.New("training interrupted; checkpoint saved, run the
 
 // TrainOptions configure Train. Zero values take the defaults of DefaultTrainOptions.
 type TrainOptions struct {
-	DataDir      string  // NEU-DET folder (neu.Load)
+	DataDir      string  // dataset folder (neu.LoadWithClasses): NEU-DET or any VOC folder with its own classes
 	OutDir       string  // output: inference checkpoint at the top, training checkpoints in OutDir/train
-	Config       Config  // architecture (Size etc.)
+	Config       Config  // architecture (Size etc.); Classes empty: the dataset's (Dataset.Classes)
 	Epochs       int     // passes over the training split
 	BatchSize    int     // images per step
 	LearningRate float64 // peak AdamW learning rate (cosine schedule, linear warm-up)
@@ -132,9 +133,6 @@ func Train(opts TrainOptions) (*TrainResult, error) {
 	if opts.Context == nil {
 		opts.Context = context.Background()
 	}
-	if len(opts.Config.Classes) == 0 {
-		opts.Config.Classes = opts.Config.ClassNames()
-	}
 	if err := opts.Config.Validate(); err != nil {
 		return nil, err
 	}
@@ -144,9 +142,13 @@ func Train(opts TrainOptions) (*TrainResult, error) {
 	logf := func(format string, args ...any) { fmt.Fprintf(opts.Log, format, args...) }
 
 	// Data: decode and resize everything once; augmentation happens per batch.
-	ds, err := neu.Load(opts.DataDir)
+	ds, err := neu.LoadWithClasses(opts.Config.Classes, opts.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
+	}
+	opts.Config.Classes = ds.Classes // the dataset's own (classes.txt, <name> tags; NEU's six for NEU-DET)
+	if err := opts.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("train: %s: %w", opts.DataDir, err)
 	}
 	var labelled []neu.Sample
 	for _, s := range ds.Samples {
@@ -171,8 +173,9 @@ func Train(opts TrainOptions) (*TrainResult, error) {
 	if len(trainS) < opts.BatchSize {
 		return nil, fmt.Errorf("train: %d training images in %s, fewer than one batch of %d", len(trainS), opts.DataDir, opts.BatchSize)
 	}
-	logf("data %s: %d train, %d val, %d test images at %dx%d (%.1fs)\n", opts.DataDir, len(trainS), len(valS),
-		len(testS), size, size, time.Since(start).Seconds())
+	logf("data %s: %d classes (%s), %d train, %d val, %d test images resized to %dx%d (%.1fs)\n", opts.DataDir,
+		len(ds.Classes), strings.Join(ds.Classes, ", "), len(trainS), len(valS), len(testS), size, size,
+		time.Since(start).Seconds())
 
 	backend, err := NewBackend()
 	if err != nil {

@@ -2,6 +2,8 @@
 //
 //	neucam train    -data DIR -out MODELDIR [flags]   train from scratch (resumes if interrupted)
 //	neucam evaluate -data DIR [-model MODELDIR] [-json FILE]
+//	neucam explain  [-model MODELDIR] [-out DIR] PATH...
+//	neucam synth    -out DIR [-n N] [-classes K]        synthetic defects with exact masks
 //
 // Run "neucam <command> -h" for a command's flags.
 package main
@@ -23,6 +25,7 @@ var commands = map[string]command{
 	"train":    {"train the model from scratch (resumable)", runTrain},
 	"evaluate": {"classify a folder of images and report accuracy", runEvaluate},
 	"explain":  {"explain predictions with CAM heatmaps: HTML report, PNGs, results.json", runExplain},
+	"synth":    {"write a synthetic defect dataset with exact masks (VOC layout)", runSynth},
 }
 
 func usage() {

@@ -30,7 +30,7 @@ def load(csv, size):
 
 def augment(x, rng):
     """x: [B,1,S,S]. Per image: one of 8 dihedral transforms, a random crop of 85-100% resized back,
-    contrast and brightness factors in [0.9,1.1], clipped to [0,1] (as neu.Augment)."""
+    contrast and brightness factors in [0.9,1.1], clipped to [0,1] (as gradcam/resnet augment, -augment full)."""
     out = torch.empty_like(x)
     s = x.shape[-1]
     for i in range(x.shape[0]):

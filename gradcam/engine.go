@@ -20,6 +20,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
 	"github.com/pkg/errors"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 // ModelFn builds the model: images [B,S,S,1] float32 in [0,1] -> logits [B,K] and feature maps by layer name,
@@ -366,7 +368,7 @@ func (e *Explainer) Explain(images [][]float32, size int, targets ...int) (*Resu
 	for n, perT := range res.Raw {
 		res.Maps[n] = make([][]float32, len(perT))
 		for t, m := range perT {
-			res.Maps[n][t] = Normalize(Resize(m, res.LayerW, res.LayerH, size, size), e.opts.Normalize, e.opts.Percentile)
+			res.Maps[n][t] = Normalize(heatmap.Resize(m, res.LayerW, res.LayerH, size, size), e.opts.Normalize, e.opts.Percentile)
 		}
 	}
 	return res, nil
@@ -391,25 +393,25 @@ func cleanImages(images [][]float32, size int, caller string) ([][]float32, erro
 func resolvePredicted(targets []int, probs [][]float32) {
 	for n, t := range targets {
 		if t < 0 {
-			targets[n] = Predicted(probs[n])
+			targets[n] = heatmap.ArgMax(probs[n])
 		}
 	}
 }
 
 // pass is one run of the graph: a TTA transform of the clean or of a noisy copy of the images.
 type pass struct {
-	t     Transform
+	t     heatmap.Transform
 	noise int // -1 clean, else the noise sample
 }
 
 // passes lists the runs Explain makes: each TTA transform, of the clean images or of each noise sample.
 func (e *Explainer) passes() []pass {
-	transforms := []Transform{NoTransform}
+	transforms := []heatmap.Transform{heatmap.NoTransform}
 	switch e.opts.TTA {
 	case TTAFlips:
-		transforms = Flips
+		transforms = heatmap.Flips
 	case TTADihedral:
-		transforms = Dihedral
+		transforms = heatmap.Dihedral
 	}
 	var out []pass
 	if e.opts.NoiseSamples == 0 {
@@ -440,7 +442,7 @@ func (e *Explainer) runPasses(clean [][]float32, size int, perImage bool, resolv
 		if p.noise != lastNoise {
 			noisy, lastNoise = addNoise(clean, rng, e.opts.NoiseStd), p.noise
 		}
-		out, err := e.run(p.t.applyAll(noisy, size), size, perImage, resolved)
+		out, err := e.run(applyAll(p.t, noisy, size), size, perImage, resolved)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -454,7 +456,7 @@ func (e *Explainer) runPasses(clean [][]float32, size int, perImage bool, resolv
 			sums = make([]*layerOut, len(out.layers))
 		}
 		for l, lo := range out.layers {
-			if p.t.swaps() && lo.h != lo.w {
+			if p.t.Swaps() && lo.h != lo.w {
 				return nil, 0, errors.Errorf("gradcam.Explain: TTA with rotations needs square layer maps, layer %q is %dx%d",
 					e.opts.Layers[l], lo.h, lo.w)
 			}
@@ -477,8 +479,8 @@ func addNoise(images [][]float32, rng *rand.Rand, std float64) [][]float32 {
 }
 
 // applyAll returns the images transformed by t (the same slice for NoTransform).
-func (t Transform) applyAll(images [][]float32, size int) [][]float32 {
-	if t == NoTransform {
+func applyAll(t heatmap.Transform, images [][]float32, size int) [][]float32 {
+	if t == heatmap.NoTransform {
 		return images
 	}
 	out := make([][]float32, len(images))
@@ -489,7 +491,7 @@ func (t Transform) applyAll(images [][]float32, size int) [][]float32 {
 }
 
 // addMappedBack adds lo's maps, mapped back by the inverse of t, to sum (allocated when nil) and returns sum.
-func (lo layerOut) addMappedBack(sum *layerOut, t Transform) *layerOut {
+func (lo layerOut) addMappedBack(sum *layerOut, t heatmap.Transform) *layerOut {
 	if sum == nil {
 		sum = &layerOut{h: lo.h, w: lo.w, maps: make([][][]float32, len(lo.maps))}
 	}
@@ -499,7 +501,7 @@ func (lo layerOut) addMappedBack(sum *layerOut, t Transform) *layerOut {
 			sum.maps[n] = make([][]float32, len(lo.maps[n]))
 		}
 		for k, m := range lo.maps[n] {
-			if t != NoTransform {
+			if t != heatmap.NoTransform {
 				m = inv.Apply(m, lo.w, lo.h)
 			}
 			if sum.maps[n][k] == nil {
@@ -545,7 +547,7 @@ func fuse(layers []*layerOut) ([][][]float32, int, int) {
 		for t := range out[i] {
 			acc := make([]float32, h*w)
 			for _, lo := range layers {
-				m := Normalize(Resize(lo.maps[i][t], lo.w, lo.h, w, h), NormMinMax, 0)
+				m := Normalize(heatmap.Resize(lo.maps[i][t], lo.w, lo.h, w, h), NormMinMax, 0)
 				for j, v := range m {
 					acc[j] += v / float32(len(layers))
 				}
@@ -554,17 +556,6 @@ func fuse(layers []*layerOut) ([][][]float32, int, int) {
 		}
 	}
 	return out, w, h
-}
-
-// Predicted returns the index of the largest probability (the first one on ties): the predicted class.
-func Predicted(p []float32) int {
-	best := 0
-	for i, v := range p {
-		if v > p[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // Predict returns the softmax probabilities [N][K] of the images (forward only, batched like Explain).

@@ -11,6 +11,8 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 const testSize = 16
@@ -239,7 +241,7 @@ func TestTargetsAndBatching(t *testing.T) {
 		}
 		want := targets[n]
 		if want < 0 {
-			want = Predicted(all.Probs[n])
+			want = heatmap.ArgMax(all.Probs[n])
 		}
 		if one.Targets[n] != want {
 			t.Errorf("image %d: target %d, want %d", n, one.Targets[n], want)
@@ -408,7 +410,7 @@ func TestScoreCAM(t *testing.T) {
 			for p := range m {
 				m[p] = acts[(n*h*w+p)*c+ch]
 			}
-			up := Normalize(Resize(m, w, h, testSize, testSize), NormMinMax, 0)
+			up := Normalize(heatmap.Resize(m, w, h, testSize, testSize), NormMinMax, 0)
 			x := make([]float32, len(img))
 			for i := range x {
 				x[i] = img[i] * up[i]
@@ -452,7 +454,7 @@ func TestLayerFusion(t *testing.T) {
 	}
 	for n := range f.images {
 		for k := range 6 {
-			ma := Normalize(Resize(a.Raw[n][k], a.LayerW, a.LayerH, testSize, testSize), NormMinMax, 0)
+			ma := Normalize(heatmap.Resize(a.Raw[n][k], a.LayerW, a.LayerH, testSize, testSize), NormMinMax, 0)
 			mb := Normalize(slices.Clone(b.Raw[n][k]), NormMinMax, 0)
 			want := make([]float32, len(ma))
 			for i := range want {

@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/pkg/errors"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 // Host-side methods: maps computed from the target layer's activations with extra forward passes of masked
@@ -92,7 +94,7 @@ func (in hostInput) channel(n, ch int) []float32 {
 // maskedImage is image n times channel ch upsampled to the input size (half-pixel bilinear) and min-max
 // normalised; a constant channel carries no location, its mask is zero.
 func (in hostInput) maskedImage(n, ch int) []float32 {
-	mask := Resize(in.channel(n, ch), in.w, in.h, in.size, in.size)
+	mask := heatmap.Resize(in.channel(n, ch), in.w, in.h, in.size, in.size)
 	lo, hi := slices.Min(mask), slices.Max(mask)
 	img := make([]float32, in.size*in.size)
 	if hi > lo {

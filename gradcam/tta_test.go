@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 // TestFlipEquivariance uses a net whose features are equivariant to the 8 symmetries of the square (symmetric
@@ -17,7 +19,7 @@ func TestFlipEquivariance(t *testing.T) {
 		opts := Options{Method: GradCAM, Layers: []string{layer}}
 		plain := f.explain(t, opts)
 		orig := f.images
-		for _, tr := range Dihedral[1:] {
+		for _, tr := range heatmap.Dihedral[1:] {
 			f.images = make([][]float32, len(orig))
 			for n, img := range orig {
 				f.images[n] = tr.Apply(img, testSize, testSize)
@@ -65,7 +67,7 @@ func TestTTAMapsBack(t *testing.T) {
 	tta := f.explain(t, o)
 	orig := f.images
 	sum := make([][][]float64, len(orig))
-	for _, tr := range Dihedral {
+	for _, tr := range heatmap.Dihedral {
 		f.images = make([][]float32, len(orig))
 		for n, img := range orig {
 			f.images[n] = tr.Apply(img, testSize, testSize)
@@ -81,7 +83,7 @@ func TestTTAMapsBack(t *testing.T) {
 					sum[n][k] = make([]float64, len(back))
 				}
 				for i, v := range back {
-					sum[n][k][i] += float64(v) / float64(len(Dihedral))
+					sum[n][k][i] += float64(v) / float64(len(heatmap.Dihedral))
 				}
 			}
 		}
@@ -110,23 +112,6 @@ func TestTTAMapsBack(t *testing.T) {
 	}
 }
 
-func TestResizeMatchesHalfPixelBilinear(t *testing.T) {
-	// PyTorch: F.interpolate(tensor([[0,1],[2,3]]), size=4, mode="bilinear", align_corners=False).
-	got := Resize([]float32{0, 1, 2, 3}, 2, 2, 4, 4)
-	want := []float32{0, 0.25, 0.75, 1, 0.5, 0.75, 1.25, 1.5, 1.5, 1.75, 2.25, 2.5, 2, 2.25, 2.75, 3}
-	if relErr(got, want) > 1e-6 {
-		t.Errorf("Resize 2x2->4x4 = %v, want %v", got, want)
-	}
-	// Downsampling 4x1 -> 2x1 averages pixel pairs; NaN reads as 0; constant stays constant.
-	if got := Resize([]float32{0, 2, 4, float32(math.NaN())}, 4, 1, 2, 1); relErr(got, []float32{1, 2}) > 1e-6 {
-		t.Errorf("Resize 4->2 = %v", got)
-	}
-	c := Resize([]float32{3, 3, 3, 3, 3, 3}, 3, 2, 7, 5)
-	if slices.Min(c) != 3 || slices.Max(c) != 3 {
-		t.Errorf("constant map not constant after resize: %v", c)
-	}
-}
-
 func TestNormalize(t *testing.T) {
 	if got := Normalize([]float32{-1, 1, 2, 3}, NormMinMax, 0); relErr(got, []float32{0, 1. / 3, 2. / 3, 1}) > 1e-6 {
 		t.Errorf("min-max = %v", got)
@@ -149,38 +134,4 @@ func TestNormalize(t *testing.T) {
 	if got := Normalize(sparse, NormPercentile, 99); got[7] != 1 || got[0] != 0 {
 		t.Errorf("sparse map: percentile 0 should fall back to the max, got %v", got[7])
 	}
-}
-
-func TestTransforms(t *testing.T) {
-	// Rot90 turns clockwise: [[1,2],[3,4]] -> [[3,1],[4,2]].
-	if got := Rot90.Apply([]float32{1, 2, 3, 4}, 2, 2); !slices.Equal(got, []float32{3, 1, 4, 2}) {
-		t.Errorf("Rot90 = %v", got)
-	}
-	if got := FlipH.Apply([]float32{1, 2, 3, 4, 5, 6}, 3, 2); !slices.Equal(got, []float32{3, 2, 1, 6, 5, 4}) {
-		t.Errorf("FlipH = %v", got)
-	}
-	m := []float32{1, 2, 3, 4, 5, 6} // 3 wide, 2 high
-	seen := map[string]bool{}
-	for _, tr := range Dihedral {
-		out := tr.Apply(m, 3, 2)
-		w, h := 3, 2
-		if tr.swaps() {
-			w, h = 2, 3
-		}
-		if back := tr.Inverse().Apply(out, w, h); !slices.Equal(back, m) {
-			t.Errorf("transform %d: inverse gives %v", tr, back)
-		}
-		seen[string(rune(w))+fmtFloats(out)] = true
-	}
-	if len(seen) != 8 {
-		t.Errorf("the 8 transforms give %d distinct results", len(seen))
-	}
-}
-
-func fmtFloats(v []float32) string {
-	b := make([]byte, len(v))
-	for i, x := range v {
-		b[i] = byte(x)
-	}
-	return string(b)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neucam/neucam/gradcam/heatmap"
 	"github.com/neucam/neucam/gradcam/render"
 )
 
@@ -22,9 +23,9 @@ func panel(name, truth, pred string) render.Panel {
 	for i := range g.Pix {
 		g.Pix[i] = uint8(i)
 	}
-	maps := make([]render.Map, len(names))
+	maps := make([]heatmap.Map, len(names))
 	for k := range maps {
-		maps[k] = render.Map{W: 4, H: 2, V: []float32{0, 0.2, 0.4, 1, 0, 0, 0.5, float32(k) / 2}}
+		maps[k] = heatmap.Map{W: 4, H: 2, V: []float32{0, 0.2, 0.4, 1, 0, 0, 0.5, float32(k) / 2}}
 	}
 	return render.Panel{Gray: g, Name: name, TrueClass: truth, PredClass: pred, Prob: 0.75,
 		GT: []render.Box{{Rect: image.Rect(2, 2, 8, 6), Label: truth}}, Maps: maps, ClassNames: names}

@@ -1,6 +1,6 @@
 // Package lime implements LIME for images (Ribeiro et al. 2016, following marcotcr/lime's
 // LimeImageExplainer) for grayscale images, model-agnostic: the classifier is a
-// Predictor callback. Superpixels come from SLIC on intensity; each of NumSamples
+// heatmap.Predictor callback (which must not keep the image buffers: LIME reuses them). Superpixels come from SLIC on intensity; each of NumSamples
 // random binary vectors hides some superpixels; one weighted ridge regression per class
 // (all on the same samples) gives per-superpixel weights, which become a map in [0,1]
 // compatible with the gradcam package's CAM maps.
@@ -12,12 +12,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-)
 
-// Predictor maps a batch of size*size row-major gray images in [0,1] to class
-// probabilities [len(images)][K]. LIME reuses the image buffers between calls, so a
-// Predictor must not keep them after it returns.
-type Predictor func(images [][]float32) ([][]float32, error)
+	"github.com/neucam/neucam/gradcam/heatmap"
+)
 
 // FillMode says what hidden superpixels are replaced with.
 type FillMode string
@@ -105,7 +102,7 @@ type Result struct {
 
 // Explain segments img (size*size, row-major, values in [0,1]) with SLIC and explains
 // every class the Predictor outputs.
-func Explain(pred Predictor, img []float32, size int, opts Options) (*Result, error) {
+func Explain(pred heatmap.Predictor, img []float32, size int, opts Options) (*Result, error) {
 	if size <= 0 || len(img) != size*size {
 		return nil, fmt.Errorf("lime: Explain: image has %d pixels, want %dx%d", len(img), size, size)
 	}
@@ -118,7 +115,7 @@ func Explain(pred Predictor, img []float32, size int, opts Options) (*Result, er
 }
 
 // ExplainSegments is Explain with a given segmentation (labels in 0..n-1, one per pixel).
-func ExplainSegments(pred Predictor, img []float32, size int, labels []int32, n int, opts Options) (*Result, error) {
+func ExplainSegments(pred heatmap.Predictor, img []float32, size int, labels []int32, n int, opts Options) (*Result, error) {
 	npix := size * size
 	if size <= 0 || len(img) != npix || len(labels) != npix {
 		return nil, fmt.Errorf("lime: ExplainSegments: image has %d pixels and %d labels, want %dx%d", len(img), len(labels), size, size)
@@ -221,7 +218,7 @@ func fillImage(img []float32, size int, labels []int32, segPix [][]int32, opts O
 // predictSamples renders each binary sample (1 = superpixel visible) and evaluates the
 // Predictor in batches, reusing the batch buffers. It returns [len(data)][K]
 // probabilities with non-finite values replaced by 0, and how many were replaced.
-func predictSamples(pred Predictor, img, fill []float32, segPix [][]int32, data [][]float64, batch int) ([][]float64, int, error) {
+func predictSamples(pred heatmap.Predictor, img, fill []float32, segPix [][]int32, data [][]float64, batch int) ([][]float64, int, error) {
 	npix := len(img)
 	bufs := make([][]float32, min(batch, len(data)))
 	for i := range bufs {

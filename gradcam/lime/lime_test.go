@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 const size = 200
@@ -487,7 +489,7 @@ func BenchmarkLIME(b *testing.B) {
 	}
 	for _, c := range []struct {
 		name string
-		pred Predictor
+		pred heatmap.Predictor
 	}{{"cheap", cheapPredictor}, {"free", free}} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {

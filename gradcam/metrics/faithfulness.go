@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"math"
 	"sort"
-)
 
-// Predictor maps a batch of size*size grayscale images with values in [0,1] to class probabilities
-// ([len(images)][K]). It must return one row per image.
-type Predictor func(images [][]float32) ([][]float32, error)
+	"github.com/neucam/neucam/gradcam/heatmap"
+)
 
 // Substrate is what the pixels of a faithfulness curve start from (insertion) or are replaced with (deletion).
 type Substrate int
@@ -70,7 +68,7 @@ type Curve struct {
 // by the substrate (default 0) in decreasing map order (ties in row-major order; NaN is least important),
 // Steps groups at a time, and the class probability is read after every step. A faithful map makes the
 // probability fall fast: lower AUC is better.
-func Deletion(pred Predictor, img, m []float32, size, class int, opts CurveOptions) (Curve, error) {
+func Deletion(pred heatmap.Predictor, img, m []float32, size, class int, opts CurveOptions) (Curve, error) {
 	cs, err := curves(pred, false, [][]float32{img}, [][]float32{m}, []int{class}, size, opts)
 	if err != nil {
 		return Curve{}, err
@@ -81,7 +79,7 @@ func Deletion(pred Predictor, img, m []float32, size, class int, opts CurveOptio
 // Insertion is RISE's insertion metric: starting from the substrate (default a blurred copy), the original
 // pixels are put back in decreasing map order. A faithful map makes the probability rise fast: higher AUC is
 // better.
-func Insertion(pred Predictor, img, m []float32, size, class int, opts CurveOptions) (Curve, error) {
+func Insertion(pred heatmap.Predictor, img, m []float32, size, class int, opts CurveOptions) (Curve, error) {
 	cs, err := curves(pred, true, [][]float32{img}, [][]float32{m}, []int{class}, size, opts)
 	if err != nil {
 		return Curve{}, err
@@ -91,12 +89,12 @@ func Insertion(pred Predictor, img, m []float32, size, class int, opts CurveOpti
 
 // DeletionBatch runs Deletion for several images, packing their steps into shared Predictor calls of at most
 // MaxBatch images.
-func DeletionBatch(pred Predictor, imgs, maps [][]float32, classes []int, size int, opts CurveOptions) ([]Curve, error) {
+func DeletionBatch(pred heatmap.Predictor, imgs, maps [][]float32, classes []int, size int, opts CurveOptions) ([]Curve, error) {
 	return curves(pred, false, imgs, maps, classes, size, opts)
 }
 
 // InsertionBatch runs Insertion for several images, packing their steps into shared Predictor calls.
-func InsertionBatch(pred Predictor, imgs, maps [][]float32, classes []int, size int, opts CurveOptions) ([]Curve, error) {
+func InsertionBatch(pred heatmap.Predictor, imgs, maps [][]float32, classes []int, size int, opts CurveOptions) ([]Curve, error) {
 	return curves(pred, true, imgs, maps, classes, size, opts)
 }
 
@@ -135,7 +133,7 @@ func substrate(img []float32, size int, o CurveOptions) []float32 {
 	return out
 }
 
-func curves(pred Predictor, insertion bool, imgs, maps [][]float32, classes []int, size int, opts CurveOptions) ([]Curve, error) {
+func curves(pred heatmap.Predictor, insertion bool, imgs, maps [][]float32, classes []int, size int, opts CurveOptions) ([]Curve, error) {
 	kind := "Deletion"
 	if insertion {
 		kind = "Insertion"

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"math"
 	"testing"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 // regionPredictor returns, as the probability of class 1, the mean intensity of the pixels in region (and
 // 1 minus it for class 0), counting its calls and images.
-func regionPredictor(region []int, calls, images *int) Predictor {
+func regionPredictor(region []int, calls, images *int) heatmap.Predictor {
 	return func(batch [][]float32) ([][]float32, error) {
 		*calls++
 		*images += len(batch)

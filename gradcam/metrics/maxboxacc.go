@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image"
 	"sort"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 // BoxAccOptions configures MaxBoxAcc. Zero values take the defaults of Choe et al. (CVPR 2020).
@@ -216,7 +218,7 @@ func boxIoUsPerThreshold(m []float32, w, h int, gt []image.Rectangle, thresholds
 	// the order inside a bucket is irrelevant since components at a threshold do not depend on it).
 	levels := make([]float64, len(thresholds))
 	for ti, t := range thresholds {
-		levels[ti] = thresholdLevel(t, mx)
+		levels[ti] = heatmap.ThresholdLevel(t, mx)
 	}
 	bucket := make([]int32, n) // highest ti with value > levels[ti], or -1
 	start := make([]int32, len(thresholds)+1)

@@ -2,7 +2,7 @@
 // model itself, in pure Go.
 //
 // Conventions shared by every function:
-//   - A map is a row-major []float32 of w*h values (index y*w+x). Values that are negative, NaN or ±Inf are
+//   - A map is a row-major []float32 of w*h values (index y*w+x): the V of a heatmap.Map. Values that are negative, NaN or ±Inf are
 //     read as 0 by the localization metrics, so a broken map scores 0 instead of poisoning a mean with NaN.
 //   - Boxes are image.Rectangle in the same pixel grid as the map, Min inclusive and Max exclusive; they are
 //     clipped to the map before use.
@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"image"
 	"math"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 // value returns the map value as used by the localization metrics: clipped to >= 0, NaN/Inf -> 0.
@@ -111,13 +113,8 @@ func PointingTolerance(w int) float64 { return 15 * float64(w) / 224 }
 // when the map has no positive value (all zero / NaN): such a map points nowhere.
 func ArgMax(m []float32, w, h int) (p image.Point, ok bool) {
 	checkMap(m, w, h)
-	best, bi := 0.0, -1
-	for i, v := range m {
-		if f := value(v); f > best {
-			best, bi = f, i
-		}
-	}
-	if bi < 0 {
+	bi := heatmap.ArgMax(m)
+	if bi < 0 || !(m[bi] > 0) {
 		return image.Point{}, false
 	}
 	return image.Pt(bi%w, bi/w), true

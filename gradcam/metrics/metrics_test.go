@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 const eps = 1e-9
@@ -150,7 +152,7 @@ func TestDegenerateMapsAreFinite(t *testing.T) {
 		if PointingGame(m, w, h, gt, 100) {
 			t.Errorf("%s map hits the pointing game", name)
 		}
-		if c := Components(m, w, h, 0); len(c) != 0 {
+		if c := (heatmap.Map{W: w, H: h, V: m}).Components(0); len(c) != 0 {
 			t.Errorf("%s map has components %v", name, c)
 		}
 	}
@@ -189,7 +191,7 @@ func TestComponents(t *testing.T) {
 	set(5, 4, 0.6)
 	set(6, 4, 0.6)
 	set(7, 5, 0.4)
-	c := Components(m, w, h, 0)
+	c := (heatmap.Map{W: w, H: h, V: m}).Components(0)
 	if len(c) != 2 {
 		t.Fatalf("got %d components %v, want 2", len(c), c)
 	}
@@ -200,18 +202,18 @@ func TestComponents(t *testing.T) {
 		t.Errorf("second = %+v, want box (0,0)-(3,3) with 3 pixels", c[1])
 	}
 	// Threshold 0.5 (> 0.5) drops the 0.4 pixel; 0.6 (strict) drops B entirely.
-	if b := CAMBoxes(m, w, h, 0.5); len(b) != 2 || b[0] != image.Rect(5, 3, 7, 5) {
+	if b := camBoxes(m, w, h, 0.5); len(b) != 2 || b[0] != image.Rect(5, 3, 7, 5) {
 		t.Errorf("t=0.5 boxes %v", b)
 	}
-	if b := CAMBoxes(m, w, h, 0.6); len(b) != 1 || b[0] != image.Rect(0, 0, 3, 3) {
+	if b := camBoxes(m, w, h, 0.6); len(b) != 1 || b[0] != image.Rect(0, 0, 3, 3) {
 		t.Errorf("t=0.6 boxes %v", b)
 	}
-	if b := CAMBoxes(m, w, h, 1); len(b) != 0 {
+	if b := camBoxes(m, w, h, 1); len(b) != 0 {
 		t.Errorf("t=1 boxes %v, want none", b)
 	}
 	// Two equal components: tie broken by first pixel.
 	eq := boxMap(10, 10, image.Rect(6, 0, 8, 2), image.Rect(0, 5, 2, 7))
-	if c := Components(eq, 10, 10, 0.5); len(c) != 2 || c[0].Box != image.Rect(6, 0, 8, 2) {
+	if c := (heatmap.Map{W: 10, H: 10, V: eq}).Components(0.5); len(c) != 2 || c[0].Box != image.Rect(6, 0, 8, 2) {
 		t.Errorf("tie order %v", c)
 	}
 	near(t, "BoxIoU", BoxIoU(image.Rect(0, 0, 4, 4), image.Rect(2, 0, 6, 4)), 8.0/24, eps)
@@ -315,7 +317,7 @@ func TestSweepMatchesComponents(t *testing.T) {
 			image.Rect(rng.IntN(5), rng.IntN(5), 5+rng.IntN(5), 5+rng.IntN(5))}
 		best1, bestAll := boxIoUsPerThreshold(m, w, h, gt, ths)
 		for ti, th := range ths {
-			boxes := CAMBoxes(m, w, h, th)
+			boxes := camBoxes(m, w, h, th)
 			var b1, ba float64
 			if len(boxes) > 0 {
 				for _, g := range gt {

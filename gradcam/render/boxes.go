@@ -4,7 +4,6 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"sort"
 )
 
 // Box is a labelled rectangle in image pixel coordinates (Min inclusive, Max exclusive, as
@@ -82,62 +81,6 @@ func drawOutline(dst draw.Image, r image.Rectangle, c color.RGBA, thickness, das
 			}
 		}
 	}
-}
-
-// CAMBoxes thresholds m at threshold*max(m) (pixels with value > that level, strict as in Choe et al.
-// and gradcam/metrics.ThresholdMask, so drawn boxes match the scored ones; NaN counts as 0),
-// groups the selected pixels into 8-connected components and returns the bounding box of each
-// component in map pixel coordinates (Max exclusive), sorted by area descending (ties: top-most,
-// then left-most first). A map whose maximum is <= 0 has no boxes.
-func CAMBoxes(m Map, threshold float64) []image.Rectangle {
-	m.check("CAMBoxes")
-	mx := m.Max()
-	if mx <= 0 {
-		return nil
-	}
-	level := threshold * mx
-	mask := make([]bool, len(m.V))
-	for i, v := range m.V {
-		mask[i] = float64(v) > level // false for NaN
-	}
-	seen := make([]bool, len(m.V))
-	var boxes []image.Rectangle
-	stack := make([]int, 0, 64)
-	for start, in := range mask {
-		if !in || seen[start] {
-			continue
-		}
-		seen[start] = true
-		stack = append(stack[:0], start)
-		box := image.Rect(start%m.W, start/m.W, start%m.W+1, start/m.W+1)
-		for len(stack) > 0 {
-			i := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			x, y := i%m.W, i/m.W
-			box = box.Union(image.Rect(x, y, x+1, y+1))
-			for ny := max(y-1, 0); ny <= min(y+1, m.H-1); ny++ {
-				for nx := max(x-1, 0); nx <= min(x+1, m.W-1); nx++ {
-					j := ny*m.W + nx
-					if mask[j] && !seen[j] {
-						seen[j] = true
-						stack = append(stack, j)
-					}
-				}
-			}
-		}
-		boxes = append(boxes, box)
-	}
-	sort.SliceStable(boxes, func(i, j int) bool {
-		ai, aj := boxes[i].Dx()*boxes[i].Dy(), boxes[j].Dx()*boxes[j].Dy()
-		if ai != aj {
-			return ai > aj
-		}
-		if boxes[i].Min.Y != boxes[j].Min.Y {
-			return boxes[i].Min.Y < boxes[j].Min.Y
-		}
-		return boxes[i].Min.X < boxes[j].Min.X
-	})
-	return boxes
 }
 
 // scaleRect maps a rectangle in image pixels to display pixels (integer upscaling).

@@ -10,6 +10,8 @@ import (
 	"image/color"
 	"math"
 	"strings"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 // Colormap maps a value in [0,1] to a colour through a 256-entry lookup table.
@@ -74,16 +76,5 @@ func (c Colormap) At(v float64) color.RGBA {
 }
 
 func lutIndex(v float64) int {
-	return int(math.Floor(clamp01(v)*255 + 0.5))
-}
-
-// clamp01 clamps v to [0,1]; NaN becomes 0 (a map value that is not a number carries no evidence).
-func clamp01(v float64) float64 {
-	switch {
-	case math.IsNaN(v) || v <= 0:
-		return 0
-	case v >= 1:
-		return 1
-	}
-	return v
+	return int(math.Floor(heatmap.Clamp01(v)*255 + 0.5))
 }

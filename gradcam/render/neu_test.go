@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 var classNames = []string{"crazing", "inclusion", "patches", "pitted_surface", "rolled-in_scale", "scratches"}
@@ -64,8 +66,8 @@ func readGray(t *testing.T, path string) *image.Gray {
 
 // blobMap is a size x size map with Gaussian blobs (peak 1) at the centres of rects given in a
 // 200 px image, so the maps mimic CAMs at a different resolution from the image.
-func blobMap(size int, rects []image.Rectangle, sigma float64) Map {
-	m := Map{W: size, H: size, V: make([]float32, size*size)}
+func blobMap(size int, rects []image.Rectangle, sigma float64) heatmap.Map {
+	m := heatmap.Map{W: size, H: size, V: make([]float32, size*size)}
 	s := float64(size) / 200
 	for _, r := range rects {
 		cx, cy := float64(r.Min.X+r.Max.X)/2*s, float64(r.Min.Y+r.Max.Y)/2*s
@@ -93,7 +95,7 @@ func samplePanel(t *testing.T, dir, name string) Panel {
 			trueIdx = i
 		}
 	}
-	maps := make([]Map, len(classNames))
+	maps := make([]heatmap.Map, len(classNames))
 	probs := make([]float64, len(classNames))
 	for k := range maps {
 		if k == trueIdx {
@@ -101,7 +103,7 @@ func samplePanel(t *testing.T, dir, name string) Panel {
 			probs[k] = 0.9
 		} else {
 			// A weak blob in a corner for the other classes.
-			maps[k] = Normalize(blobMap(28, []image.Rectangle{image.Rect(20*k, 150, 20*k+40, 190)}, 25))
+			maps[k] = blobMap(28, []image.Rectangle{image.Rect(20*k, 150, 20*k+40, 190)}, 25) // peak 1 already
 			for i := range maps[k].V {
 				maps[k].V[i] *= 0.35
 			}
@@ -234,7 +236,7 @@ func TestRenderNEUGrid(t *testing.T) {
 func TestImageRowErrors(t *testing.T) {
 	g := image.NewGray(image.Rect(0, 0, 4, 4))
 	p := Panel{Gray: g, Name: "x", PredClass: "b", ClassNames: []string{"a", "b"},
-		Maps: []Map{{W: 2, H: 2, V: make([]float32, 4)}, {W: 2, H: 2, V: make([]float32, 3)}}}
+		Maps: []heatmap.Map{{W: 2, H: 2, V: make([]float32, 4)}, {W: 2, H: 2, V: make([]float32, 3)}}}
 	if _, err := ImageRow(p, 0, Options{}); err == nil || err.Error() != `render: panel "x": map 1 (b) is 2x2 with 3 values` {
 		t.Errorf("bad map: err = %v", err)
 	}

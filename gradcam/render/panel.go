@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	xdraw "golang.org/x/image/draw"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 // Panel is everything the figures show about one image.
@@ -16,10 +18,10 @@ type Panel struct {
 	Name       string      // e.g. "crazing_12"
 	TrueClass  string      // "" when unknown: no GT panel, no boxes, prediction only
 	PredClass  string
-	Prob       float64   // probability of PredClass
-	Probs      []float64 // optional, per class (ClassNames order): shown in ClassRow tile titles
-	GT         []Box     // ground-truth boxes in Gray's pixel coordinates
-	Maps       []Map     // one heatmap per class (ClassNames order), any size (resampled to Gray's)
+	Prob       float64       // probability of PredClass
+	Probs      []float64     // optional, per class (ClassNames order): shown in ClassRow tile titles
+	GT         []Box         // ground-truth boxes in Gray's pixel coordinates
+	Maps       []heatmap.Map // one heatmap per class (ClassNames order), any size (resampled to Gray's)
 	ClassNames []string
 	Metric     string // optional second caption line, e.g. "energy in GT 0.81"
 }
@@ -170,10 +172,10 @@ func (p Panel) drawGT(img *image.RGBA, gt []Box, o Options) {
 func (p Panel) overlayTile(k int, o Options, gt []Box) *image.RGBA {
 	g := grayTile(p.Gray, o)
 	m := p.Maps[k]
-	img := Overlay(g, Upsample(m, g.Rect.Dx(), g.Rect.Dy()), o.Colormap, o.Alpha)
+	img := Overlay(g, m.Resized(g.Rect.Dx(), g.Rect.Dy()), o.Colormap, o.Alpha)
 	if o.ShowCAMBoxes {
 		b := p.Gray.Bounds()
-		for _, r := range CAMBoxes(Upsample(m, b.Dx(), b.Dy()), o.Threshold) {
+		for _, r := range m.Resized(b.Dx(), b.Dy()).Boxes(o.Threshold) {
 			DrawDashedBox(img, scaleRect(r, o.Scale), camBoxColor, boxThickness, 0)
 		}
 	}
@@ -183,7 +185,7 @@ func (p Panel) overlayTile(k int, o Options, gt []Box) *image.RGBA {
 
 func (p Panel) heatTile(k int, o Options) *image.RGBA {
 	b := p.Gray.Bounds()
-	return Colorize(Upsample(p.Maps[k], b.Dx()*o.Scale, b.Dy()*o.Scale), o.Colormap)
+	return Colorize(p.Maps[k].Resized(b.Dx()*o.Scale, b.Dy()*o.Scale), o.Colormap)
 }
 
 // imageTile is the first tile of every row: the image with the ground-truth boxes gt, titled with its name.

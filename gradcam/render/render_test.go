@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 func TestColormapEndpoints(t *testing.T) {
@@ -52,7 +54,7 @@ func TestColormapEndpoints(t *testing.T) {
 		t.Errorf("zero Colormap At(1) = %v, want viridis %v", got, Viridis.At(1))
 	}
 	// Colorize puts the end colours in the right pixels.
-	img := Colorize(Map{W: 3, H: 1, V: []float32{0, float32(math.NaN()), 1}}, Viridis)
+	img := Colorize(heatmap.Map{W: 3, H: 1, V: []float32{0, float32(math.NaN()), 1}}, Viridis)
 	if img.Bounds() != image.Rect(0, 0, 3, 1) {
 		t.Fatalf("Colorize bounds %v", img.Bounds())
 	}
@@ -137,7 +139,7 @@ func TestDrawDashedBoxHasGaps(t *testing.T) {
 func TestOverlayMath(t *testing.T) {
 	base := image.NewGray(image.Rect(0, 0, 2, 2))
 	copy(base.Pix, []uint8{0, 100, 200, 255})
-	heat := Map{W: 2, H: 2, V: []float32{0, 1, 0.5, float32(math.NaN())}}
+	heat := heatmap.Map{W: 2, H: 2, V: []float32{0, 1, 0.5, float32(math.NaN())}}
 	got := Overlay(base, heat, Gray, 0.25)
 	// out = 0.75*g + 0.25*c, rounded: c = gray LUT at round(v*255).
 	want := []uint8{0, 139, 182, 191} // 0; 75+63.75; 150+32; 191.25 (NaN -> 0)
@@ -152,80 +154,11 @@ func TestOverlayMath(t *testing.T) {
 		t.Errorf("viridis overlay pixel = %v, want {138 133 84 255}", c)
 	}
 	// A 1x1 map is resampled to the image size: constant colour at alpha 1.
-	one := Overlay(base, Map{W: 1, H: 1, V: []float32{1}}, Magma, 1)
+	one := Overlay(base, heatmap.Map{W: 1, H: 1, V: []float32{1}}, Magma, 1)
 	for i := 0; i < 4; i++ {
 		if c := one.RGBAAt(i%2, i/2); c != (color.RGBA{0xfc, 0xfd, 0xbf, 255}) {
 			t.Errorf("alpha 1 pixel %d = %v", i, c)
 		}
-	}
-}
-
-func TestUpsample(t *testing.T) {
-	c := Map{W: 3, H: 2, V: []float32{0.7, 0.7, 0.7, 0.7, 0.7, 0.7}}
-	u := Upsample(c, 7, 5)
-	if u.W != 7 || u.H != 5 || len(u.V) != 35 {
-		t.Fatalf("Upsample size %dx%d len %d", u.W, u.H, len(u.V))
-	}
-	for i, v := range u.V {
-		if v != 0.7 {
-			t.Fatalf("constant map upsampled: value %d = %v", i, v)
-		}
-	}
-	m := Map{W: 2, H: 2, V: []float32{0, 1, 2, 3}}
-	u = Upsample(m, 4, 4)
-	want := []float32{
-		0, 0.25, 0.75, 1,
-		0.5, 0.75, 1.25, 1.5,
-		1.5, 1.75, 2.25, 2.5,
-		2, 2.25, 2.75, 3,
-	}
-	if !reflect.DeepEqual(u.V, want) {
-		t.Errorf("Upsample 2x2 -> 4x4\n got %v\nwant %v", u.V, want)
-	}
-}
-
-func TestCAMBoxesTwoBlobs(t *testing.T) {
-	w, h := 20, 12
-	m := Map{W: w, H: h, V: make([]float32, w*h)}
-	set := func(r image.Rectangle, v float32) {
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for x := r.Min.X; x < r.Max.X; x++ {
-				m.V[y*w+x] = v
-			}
-		}
-	}
-	set(m.boundsRect(), 0.3)            // background below threshold
-	set(image.Rect(2, 1, 7, 5), 1)      // blob A core
-	set(image.Rect(7, 5, 8, 6), 0.9)    // joins A only diagonally (8-connectivity)
-	set(image.Rect(12, 8, 16, 11), 0.6) // blob B
-	m.V[0] = float32(math.NaN())        // NaN is ignored
-	got := CAMBoxes(m, 0.5)
-	want := []image.Rectangle{image.Rect(2, 1, 8, 6), image.Rect(12, 8, 16, 11)}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("CAMBoxes(0.5) = %v, want %v", got, want)
-	}
-	if got := CAMBoxes(m, 0.7); !reflect.DeepEqual(got, []image.Rectangle{image.Rect(2, 1, 8, 6)}) {
-		t.Errorf("CAMBoxes(0.7) = %v", got)
-	}
-	if got := CAMBoxes(Map{W: 2, H: 1, V: []float32{0, 0}}, 0.5); got != nil {
-		t.Errorf("CAMBoxes of a zero map = %v, want nil", got)
-	}
-}
-
-func (m Map) boundsRect() image.Rectangle { return image.Rect(0, 0, m.W, m.H) }
-
-func TestSortByLoss(t *testing.T) {
-	preds := []Prediction{
-		{TrueIdx: 0, Probs: []float32{0.9, 0.1}},  // loss 0.105
-		{TrueIdx: -1, Probs: []float32{0.5, 0.5}}, // unknown: last
-		{TrueIdx: 1, Probs: []float32{0.99, 0}},   // p=0 -> clamped, largest loss
-		{TrueIdx: 1, Probs: []float32{0.6, 0.4}},  // loss 0.916
-	}
-	if got := SortByLoss(preds); !reflect.DeepEqual(got, []int{2, 3, 0, 1}) {
-		t.Errorf("SortByLoss = %v, want [2 3 0 1]", got)
-	}
-	if l := Loss(preds[2]); math.Abs(l-16.11809565) > 1e-6 {
-		t.Errorf("Loss(p=0) = %v, want -ln(1e-7)", l)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/neucam/neucam/gradcam"
+	"github.com/neucam/neucam/gradcam/heatmap"
 	"github.com/neucam/neucam/gradcam/resnet"
 )
 
@@ -49,7 +50,7 @@ func benchmarkMaps(b *testing.B, spec string) {
 	run := func() {
 		pix := make([][]float32, batch)
 		for i := range raw {
-			pix[i] = gradcam.Resize(raw[i], side, side, m.Size, m.Size)
+			pix[i] = heatmap.Resize(raw[i], side, side, m.Size, m.Size)
 		}
 		if _, _, err := mapper.Maps(pix); err != nil {
 			b.Fatal(err)

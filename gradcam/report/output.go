@@ -16,7 +16,7 @@ import (
 
 	"github.com/pkg/errors"
 
-	"github.com/neucam/neucam/gradcam"
+	"github.com/neucam/neucam/gradcam/heatmap"
 	"github.com/neucam/neucam/gradcam/metrics"
 	"github.com/neucam/neucam/gradcam/render"
 	"github.com/neucam/neucam/neu"
@@ -31,7 +31,7 @@ func Panel(g *image.Gray, s neu.Sample, classes []string, probs []float32, maps 
 	if s.Label >= 0 && s.Label < len(classes) {
 		p.TrueClass = classes[s.Label]
 	}
-	pred := gradcam.Predicted(probs)
+	pred := heatmap.ArgMax(probs)
 	p.PredClass, p.Prob = classes[pred], float64(probs[pred])
 	for _, v := range probs {
 		p.Probs = append(p.Probs, float64(v))
@@ -47,7 +47,7 @@ func Panel(g *image.Gray, s neu.Sample, classes []string, probs []float32, maps 
 			w = int(math.Round(math.Sqrt(float64(len(m)))))
 			h = w
 		}
-		p.Maps = append(p.Maps, render.Map{W: w, H: h, V: m})
+		p.Maps = append(p.Maps, heatmap.Map{W: w, H: h, V: m})
 	}
 	return p
 }

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/image/draw"
 
 	"github.com/neucam/neucam/gradcam"
+	"github.com/neucam/neucam/gradcam/heatmap"
 	"github.com/neucam/neucam/gradcam/metrics"
 	"github.com/neucam/neucam/gradcam/render"
 	"github.com/neucam/neucam/neu"
@@ -290,7 +291,7 @@ func toImageGrid(m []float32, s int, size image.Point) []float32 {
 	if size.X == s && size.Y == s {
 		return slices.Clone(m)
 	}
-	return gradcam.Normalize(gradcam.Resize(m, s, s, size.X, size.Y), gradcam.NormMinMax, 0)
+	return gradcam.Normalize(heatmap.Resize(m, s, s, size.X, size.Y), gradcam.NormMinMax, 0)
 }
 
 func boxesOf(s neu.Sample, class int) []image.Rectangle {
@@ -304,7 +305,7 @@ func boxesOf(s neu.Sample, class int) []image.Rectangle {
 }
 
 func (r *Results) addImage(s neu.Sample, g *image.Gray, probs []float32) *ImageResult {
-	pred := gradcam.Predicted(probs)
+	pred := heatmap.ArgMax(probs)
 	ir := ImageResult{
 		File: s.ImagePath, Name: s.Name, Width: s.Size.X, Height: s.Size.Y,
 		PredClass: r.Classes[pred], Prob: float64(probs[pred]), Probs: map[string]float64{},
@@ -399,12 +400,12 @@ type faithfulness struct {
 	names      []string
 	count      int
 	del, ins   map[string][]float64
-	predictors map[*Model]metrics.Predictor
+	predictors map[*Model]heatmap.Predictor
 }
 
 func newFaithfulness(names []string) *faithfulness {
 	return &faithfulness{names: names, del: map[string][]float64{}, ins: map[string][]float64{},
-		predictors: map[*Model]metrics.Predictor{}}
+		predictors: map[*Model]heatmap.Predictor{}}
 }
 
 // add scores the images idx of a batch: each method's map of the true class, deletion and insertion curves packed

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/neucam/neucam/neu"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 // LoadPixels reads and resizes the samples' images to size x size ([0,1], row-major), in parallel.
@@ -89,7 +91,7 @@ func NewEvaluation(classes, names []string, labels []int, probs [][]float32) *Ev
 		if y < 0 || y >= k {
 			continue
 		}
-		pred := argmax(p)
+		pred := heatmap.ArgMax(p)
 		e.Images++
 		e.Confusion[y][pred]++
 		if pred == y {
@@ -127,16 +129,6 @@ func (e *Evaluation) Table() string {
 		s += "\n"
 	}
 	return s
-}
-
-func argmax(p []float32) int {
-	best := 0
-	for i, v := range p {
-		if v > p[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // Evaluate classifies samples (resized to c.Size()) in chunks, calling progress(done, total) after each

@@ -66,7 +66,7 @@ const (
 	// textures and cheap. The default: on this data, crops and contrast changes (AugmentFull) slowed
 	// convergence so much that short schedules lost 5-8 points of accuracy (see docs/BENCH.md).
 	AugmentDihedral = "dihedral"
-	// AugmentFull: neu.Augment (dihedral + random crop 85-100% + contrast/brightness).
+	// AugmentFull: augment (dihedral + random crop 85-100% + contrast/brightness).
 	AugmentFull = "full"
 	AugmentNone = "none"
 )
@@ -392,9 +392,9 @@ func (d *trainDataset) makeBatch(step int) train.Batch {
 		p := d.pix[j]
 		switch d.augment {
 		case AugmentDihedral:
-			p = neu.Dihedral(p, s, rng.IntN(8))
+			p = dihedral(p, s, rng.IntN(8))
 		case AugmentFull:
-			p = neu.Augment(p, s, rng)
+			p = augment(p, s, rng)
 		}
 		copy(flat[i*s*s:], p)
 		labels[i] = int32(d.samples[j].Label)

@@ -1,4 +1,4 @@
-package neu
+package resnet
 
 import (
 	"math"
@@ -15,7 +15,7 @@ func ramp(n int) []float32 {
 	return p
 }
 
-func TestDihedral(t *testing.T) {
+func TestDihedralDrawOrder(t *testing.T) {
 	// 3x3 with values 0..8 (row-major):  0 1 2 / 3 4 5 / 6 7 8
 	in := []float32{0, 1, 2, 3, 4, 5, 6, 7, 8}
 	want := [8][]float32{
@@ -28,52 +28,20 @@ func TestDihedral(t *testing.T) {
 		{6, 7, 8, 3, 4, 5, 0, 1, 2}, // flip top-bottom
 		{0, 3, 6, 1, 4, 7, 2, 5, 8}, // transpose
 	}
-	for k := 0; k < 8; k++ {
-		if got := Dihedral(in, 3, k); !slices.Equal(got, want[k]) {
+	for k := range 8 {
+		if got := dihedral(in, 3, k); !slices.Equal(got, want[k]) {
 			t.Errorf("k=%d: %v, want %v", k, got, want[k])
 		}
 	}
-	for _, n := range []int{1, 4, 5, 16} {
-		p := ramp(n)
-		seen := map[float32]bool{}
-		for k := 0; k < 8; k++ {
-			d := Dihedral(p, n, k)
-			if back := InverseDihedral(d, n, k); !slices.Equal(back, p) {
-				t.Errorf("n=%d k=%d: InverseDihedral(Dihedral) != identity", n, k)
-			}
-			if back := Dihedral(InverseDihedral(p, n, k), n, k); !slices.Equal(back, p) {
-				t.Errorf("n=%d k=%d: Dihedral(InverseDihedral) != identity", n, k)
-			}
-			seen[d[0]] = true
-		}
-		if n > 1 && len(seen) != 4 { // the top-left pixel comes from each of the 4 corners twice
-			t.Errorf("n=%d: top-left values %v", n, seen)
-		}
-	}
-	if !slices.Equal(Dihedral(Dihedral(in, 3, 1), 3, 1), Dihedral(in, 3, 2)) {
-		t.Error("R*R != R^2")
-	}
-	mustPanic(t, func() { Dihedral(in, 3, 8) })
-	mustPanic(t, func() { Dihedral(in, 4, 0) })
-}
-
-func mustPanic(t *testing.T, f func()) {
-	t.Helper()
-	defer func() {
-		if recover() == nil {
-			t.Error("expected a panic")
-		}
-	}()
-	f()
 }
 
 func TestAugment(t *testing.T) {
 	const n = 32
 	p := ramp(n)
 	orig := slices.Clone(p)
-	a1 := Augment(p, n, rand.New(rand.NewPCG(1, 2)))
-	a2 := Augment(p, n, rand.New(rand.NewPCG(1, 2)))
-	a3 := Augment(p, n, rand.New(rand.NewPCG(5, 6)))
+	a1 := augment(p, n, rand.New(rand.NewPCG(1, 2)))
+	a2 := augment(p, n, rand.New(rand.NewPCG(1, 2)))
+	a3 := augment(p, n, rand.New(rand.NewPCG(5, 6)))
 	if !slices.Equal(a1, a2) {
 		t.Error("same rng state, different result")
 	}
@@ -90,7 +58,7 @@ func TestAugment(t *testing.T) {
 	}
 	meanIn /= n * n
 	for i := 0; i < 200; i++ {
-		a := Augment(p, n, rng)
+		a := augment(p, n, rng)
 		var mean float64
 		for _, v := range a {
 			if !(v >= 0 && v <= 1) || math.IsNaN(float64(v)) {
@@ -109,10 +77,18 @@ func TestAugment(t *testing.T) {
 	for i := range flat {
 		flat[i] = 0.5
 	}
-	f := Augment(flat, n, rng)
+	f := augment(flat, n, rng)
 	for _, v := range f {
 		if math.Abs(float64(v-f[0])) > 1e-6 || v < 0.45-1e-6 || v > 0.55+1e-6 {
 			t.Fatalf("flat image became %v", v)
 		}
+	}
+}
+
+func BenchmarkAugment224(b *testing.B) {
+	p := ramp(224)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for b.Loop() {
+		augment(p, 224, rng)
 	}
 }

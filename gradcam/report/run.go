@@ -330,6 +330,9 @@ func (r *Results) addImage(s neu.Sample, g *image.Gray, probs []float32) *ImageR
 // score adds every class that has GT boxes in the image to the localization suite (methods and baselines), each
 // class's map against that class's boxes; the true class's scores also go to the image's own line.
 func (r *Results) score(s neu.Sample, ir *ImageResult, names []string, full [][][]float32, size image.Point) error {
+	if err := r.scoreMasks(s, names, full, size); err != nil {
+		return err
+	}
 	for c := range r.Classes {
 		boxes := boxesOf(s, c)
 		if len(boxes) == 0 {

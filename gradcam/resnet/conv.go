@@ -12,10 +12,15 @@ import (
 // x: [B,H,W,Cin] -> [B,ceil(H/stride),ceil(W/stride),outChannels]. Its kernel is the variable
 // "weights" of scope, shaped [K,K,Cin,Cout] (HWIO), He-initialised.
 func Conv2D(scope *model.Scope, x *Node, outChannels, kernel, stride int) *Node {
+	return conv2D(scope, x, outChannels, kernel, stride, PadZeros)
+}
+
+// conv2D is Conv2D with a padding mode (PadZeros or PadReflect).
+func conv2D(scope *model.Scope, x *Node, outChannels, kernel, stride int, padding string) *Node {
 	inChannels := x.Shape().Dimensions[3]
 	w := scope.WithInitializer(initializer.HeFn(scope)).
 		VariableWithShape("weights", shapes.Make(x.DType(), kernel, kernel, inChannels, outChannels))
-	return Im2ColConv(x, w.NodeValue(x.Graph()), stride)
+	return Im2ColConvPad(x, w.NodeValue(x.Graph()), stride, padding)
 }
 
 // Im2ColConv convolves x [B,H,W,Cin] with kernel [K,K,Cin,Cout] (K odd, zero padding (K-1)/2 each side)
@@ -24,6 +29,12 @@ func Conv2D(scope *model.Scope, x *Node, outChannels, kernel, stride int) *Node 
 // kernel reshaped to [K*K*Cin,Cout]. On the pure-Go backend this is much faster than graph.Convolve.
 // Padding uses Concatenate with zeros because Pad has no gradient there.
 func Im2ColConv(x, kernel *Node, stride int) *Node {
+	return Im2ColConvPad(x, kernel, stride, PadZeros)
+}
+
+// Im2ColConvPad is Im2ColConv with the padding mode PadZeros or PadReflect (the (K-1)/2 rows and columns
+// next to each edge mirrored, without repeating the edge: PyTorch's padding_mode="reflect").
+func Im2ColConvPad(x, kernel *Node, stride int, padding string) *Node {
 	if x.Rank() != 4 || kernel.Rank() != 4 {
 		exceptions.Panicf("Im2ColConv: x %s must be [B,H,W,C] and kernel %s [K,K,Cin,Cout]", x.Shape(), kernel.Shape())
 	}
@@ -45,6 +56,9 @@ func Im2ColConv(x, kernel *Node, stride int) *Node {
 		}
 	} else {
 		xp := zeroPad(x, pad)
+		if padding == PadReflect {
+			xp = reflectPad(x, pad)
+		}
 		views := make([]*Node, 0, k*k)
 		for dy := range k {
 			for dx := range k {
@@ -88,4 +102,34 @@ func zeroPad(x *Node, p int) *Node {
 	x = Concatenate([]*Node{zRows, x, zRows}, 1)
 	zCols := Zeros(g, shapes.Make(x.DType(), d[0], d[1]+2*p, p, d[3]))
 	return Concatenate([]*Node{zCols, x, zCols}, 2)
+}
+
+// reflectPad mirrors p rows and columns at each edge of axes 1 and 2 of x [B,H,W,C] (edge not repeated:
+// row -1 reads row 1), built from single-row slices and Concatenate since Pad has no gradient on the Go
+// backend.
+func reflectPad(x *Node, p int) *Node {
+	if p == 0 {
+		return x
+	}
+	for axis := 1; axis <= 2; axis++ {
+		n := x.Shape().Dimensions[axis]
+		if p >= n {
+			exceptions.Panicf("reflectPad: pad %d needs a side > %d, got %s", p, p, x.Shape())
+		}
+		line := func(i int) *Node {
+			spec := []SliceAxisSpec{AxisRange(), AxisRange(), AxisRange()}
+			spec[axis] = AxisRange(i, i+1)
+			return Slice(x, spec...)
+		}
+		parts := make([]*Node, 0, n+2*p)
+		for i := p; i >= 1; i-- {
+			parts = append(parts, line(i))
+		}
+		parts = append(parts, x)
+		for i := n - 2; i >= n-1-p; i-- {
+			parts = append(parts, line(i))
+		}
+		x = Concatenate(parts, axis)
+	}
+	return x
 }

@@ -77,3 +77,79 @@ func TestIm2ColConvMatchesConvolve(t *testing.T) {
 		}
 	}
 }
+
+// reflectIndex maps padded index i (0..n+2p-1) to the source index of a reflect-padded axis of length n.
+func reflectIndex(i, n, p int) int {
+	j := i - p
+	if j < 0 {
+		j = -j
+	}
+	if j > n-1 {
+		j = 2*(n-1) - j
+	}
+	return j
+}
+
+// TestIm2ColConvReflect checks the reflect-padded convolution against the backend's convolution (no
+// padding) of an input padded on the host, in values and in gradients (the padded input's gradient folded
+// back onto the source pixels on the host).
+func TestIm2ColConvReflect(t *testing.T) {
+	backend := testBackend(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	cases := []struct{ b, h, w, cin, cout, k, stride int }{
+		{2, 6, 6, 3, 4, 3, 1}, {1, 7, 5, 2, 3, 3, 1}, {2, 8, 8, 3, 5, 3, 2}, {1, 7, 9, 2, 3, 3, 2}, {1, 9, 8, 2, 2, 5, 1},
+	}
+	for _, c := range cases {
+		p := (c.k - 1) / 2
+		ph, pw := c.h+2*p, c.w+2*p
+		x := randTensor(rng, c.b, c.h, c.w, c.cin)
+		xv := tensors.MustCopyFlatData[float32](x)
+		xp := make([]float32, c.b*ph*pw*c.cin)
+		src := make([]int, len(xp)) // padded flat index -> source flat index
+		for b := range c.b {
+			for i := range ph {
+				for j := range pw {
+					for ch := range c.cin {
+						d := ((b*ph+i)*pw+j)*c.cin + ch
+						src[d] = ((b*c.h+reflectIndex(i, c.h, p))*c.w+reflectIndex(j, c.w, p))*c.cin + ch
+						xp[d] = xv[src[d]]
+					}
+				}
+			}
+		}
+		k := randTensor(rng, c.k, c.k, c.cin, c.cout)
+		oh, ow := (c.h+c.stride-1)/c.stride, (c.w+c.stride-1)/c.stride
+		r := randTensor(rng, c.b, oh, ow, c.cout)
+		got, err := ExecOnceN(backend, func(x, k, r *Node) []*Node {
+			y := Im2ColConvPad(x, k, c.stride, PadReflect)
+			return []*Node{y, Gradient(ReduceAllSum(Mul(y, r)), x)[0]}
+		}, x, k, r)
+		if err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		want, err := ExecOnceN(backend, func(x, k, r *Node) []*Node {
+			y := Convolve(x, k).Strides(c.stride).NoPadding().Done()
+			y = Slice(y, AxisRange(), AxisRange(0, oh), AxisRange(0, ow))
+			return []*Node{y, Gradient(ReduceAllSum(Mul(y, r)), x)[0]}
+		}, tensors.FromFlatDataAndDimensions(xp, c.b, ph, pw, c.cin), k, r)
+		if err != nil {
+			t.Fatalf("%+v reference: %v", c, err)
+		}
+		gx := make([]float32, len(xv))
+		for d, v := range tensors.MustCopyFlatData[float32](want[1]) {
+			gx[src[d]] += v
+		}
+		for i, pair := range [][2][]float32{
+			{tensors.MustCopyFlatData[float32](got[0]), tensors.MustCopyFlatData[float32](want[0])},
+			{tensors.MustCopyFlatData[float32](got[1]), gx},
+		} {
+			maxDiff := 0.0
+			for j := range pair[0] {
+				maxDiff = max(maxDiff, math.Abs(float64(pair[0][j]-pair[1][j])))
+			}
+			if len(pair[0]) != len(pair[1]) || maxDiff > 1e-4 {
+				t.Errorf("%+v %s: max abs diff %g (len %d vs %d)", c, []string{"output", "grad x"}[i], maxDiff, len(pair[0]), len(pair[1]))
+			}
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package resnet
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -25,6 +27,31 @@ const (
 	ParamMean    = "resnet_mean"
 	ParamStd     = "resnet_std"
 	ParamClasses = "resnet_classes" // []string; absent in models saved before it existed: NEU's six classes
+	ParamPadding = "resnet_padding"
+	ParamHead    = "resnet_head"
+	ParamPool    = "resnet_head_param"
+)
+
+// Padding modes of the 3x3 convolutions (Config.Padding).
+const (
+	// PadZeros pads with zeros (PyTorch's default): the image edge becomes a feature the network can use.
+	PadZeros = "zeros"
+	// PadReflect mirrors the rows/columns next to the edge (PyTorch's padding_mode="reflect"): no artificial
+	// edge at the border of the image or of any feature map.
+	PadReflect = "reflect"
+)
+
+// Heads (Config.Head): how the last feature map becomes the class logits.
+const (
+	// HeadGAP: global average pooling, then a dense layer (== a 1x1 convolution to one map per class, then
+	// average pooling: the class maps are the CAMs).
+	HeadGAP = "gap"
+	// HeadLSE: a 1x1 convolution to one map per class, then log-sum-exp pooling of each map,
+	// (log mean exp(r*m))/r with r = Config.HeadParam: between average (r -> 0) and max pooling.
+	HeadLSE = "lse"
+	// HeadTopK: a 1x1 convolution to one map per class, then the mean of the largest HeadParam fraction of
+	// each map's cells.
+	HeadTopK = "topk"
 )
 
 // Config is the architecture of the network; it is stored as store params (SetConfig) and saved with
@@ -38,6 +65,39 @@ type Config struct {
 	// Classes are the class names, in logit order. Empty means NEU-DET's six (neu.Classes): SetConfig then
 	// stores none, and ConfigFromStore reads a model without them (any model saved before they were stored) as NEU.
 	Classes []string
+	// Padding of the 3x3 convolutions: PadZeros or PadReflect. "" reads as PadZeros (models saved before
+	// the option existed).
+	Padding string
+	// Head: HeadGAP, HeadLSE or HeadTopK; "" reads as HeadGAP. HeadParam is LSE's r or top-k's fraction.
+	Head      string
+	HeadParam float64
+}
+
+// legacy are the values of options that did not exist when older checkpoints were saved.
+var legacy = Config{Padding: PadZeros, Head: HeadGAP}
+
+func (c Config) padding() string { return cmp.Or(c.Padding, legacy.Padding) }
+func (c Config) head() string    { return cmp.Or(c.Head, legacy.Head) }
+
+// validateHead checks the padding and head options.
+func (c Config) validateHead() error {
+	if c.Padding != "" && c.Padding != PadZeros && c.Padding != PadReflect {
+		return fmt.Errorf("resnet config: padding %q is not %q or %q", c.Padding, PadZeros, PadReflect)
+	}
+	switch c.Head {
+	case "", HeadGAP:
+	case HeadLSE:
+		if c.HeadParam <= 0 {
+			return fmt.Errorf("resnet config: lse head needs r > 0, got %g", c.HeadParam)
+		}
+	case HeadTopK:
+		if c.HeadParam <= 0 || c.HeadParam > 1 {
+			return fmt.Errorf("resnet config: topk head needs a fraction in (0,1], got %g", c.HeadParam)
+		}
+	default:
+		return fmt.Errorf("resnet config: head %q is not %q, %q or %q", c.Head, HeadGAP, HeadLSE, HeadTopK)
+	}
+	return nil
 }
 
 // ClassNames returns c.Classes, or NEU-DET's six classes when it is empty.
@@ -62,6 +122,9 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	if c.Size < 8 {
 		return fmt.Errorf("resnet config: size %d too small", c.Size)
+	}
+	if err := c.validateHead(); err != nil {
+		return err
 	}
 	if len(c.Widths) != 4 || len(c.Strides) != 5 {
 		return fmt.Errorf("resnet config: need 4 widths and 5 strides, got %v and %v", c.Widths, c.Strides)
@@ -111,6 +174,9 @@ func SetConfig(store *model.Store, c Config) {
 	if len(c.Classes) > 0 {
 		root.SetParam(ParamClasses, slices.Clone(c.Classes))
 	}
+	root.SetParam(ParamPadding, c.padding())
+	root.SetParam(ParamHead, c.head())
+	root.SetParam(ParamPool, c.HeadParam)
 }
 
 // ConfigFromStore reads the architecture from store params; missing values take DefaultConfig's, and a
@@ -124,6 +190,10 @@ func ConfigFromStore(store *model.Store) Config {
 		Mean:    model.GetRootParamOr(store, ParamMean, d.Mean),
 		Std:     model.GetRootParamOr(store, ParamStd, d.Std),
 		Classes: slices.Clone(model.GetRootParamOr(store, ParamClasses, neu.Classes)),
+		// Absent in checkpoints saved before these options: the architecture they were trained with.
+		Padding:   model.GetRootParamOr(store, ParamPadding, legacy.Padding),
+		Head:      model.GetRootParamOr(store, ParamHead, legacy.Head),
+		HeadParam: model.GetRootParamOr(store, ParamPool, legacy.HeadParam),
 	}
 }
 
@@ -143,35 +213,66 @@ func Model(scope *model.Scope, images *Node) (logits *Node, features map[string]
 	x := MulScalar(AddScalar(images, -cfg.Mean), 1/cfg.Std)
 	features = make(map[string]*Node, len(LayerNames))
 
+	pad := cfg.padding()
 	stem := s.In("stem")
-	x = activation.Relu(batchNorm(stem.In("bn"), Conv2D(stem.In("conv"), x, cfg.Widths[0], 3, cfg.Strides[0])))
+	x = activation.Relu(batchNorm(stem.In("bn"), conv2D(stem.In("conv"), x, cfg.Widths[0], 3, cfg.Strides[0], pad)))
 	features["stem"] = x
 	for i, w := range cfg.Widths {
 		name := LayerNames[i+1]
-		x = basicBlock(s.In("%s", name), x, w, cfg.Strides[i+1])
+		x = basicBlock(s.In("%s", name), x, w, cfg.Strides[i+1], pad)
 		features[name] = x
 	}
+	return classHead(s.In("head"), x, cfg), features
+}
 
-	numClasses := cfg.NumClasses()
-	head := s.In("head")
-	pooled := ReduceMean(x, 1, 2) // GAP: [B,C]
-	c := pooled.Shape().Dimensions[1]
-	wv := head.WithInitializer(initializer.XavierUniformFn(head)).
-		VariableWithShape("weights", shapes.Make(x.DType(), c, numClasses))
-	bv := head.WithInitializer(initializer.Zero).VariableWithShape("biases", shapes.Make(x.DType(), numClasses))
+// classHead turns the last feature map x [B,h,w,C] into logits [B,K] with the variables "weights" [C,K] and
+// "biases" [K] (the same for every head, so CAM's W.A is each head's class map).
+func classHead(head *model.Scope, x *Node, cfg Config) *Node {
+	dims := x.Shape().Dimensions
+	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
+	k := cfg.NumClasses()
 	g := x.Graph()
-	logits = Add(Dot(pooled, wv.NodeValue(g)).Product(), Reshape(bv.NodeValue(g), 1, numClasses))
-	return logits, features
+	wv := head.WithInitializer(initializer.XavierUniformFn(head)).
+		VariableWithShape("weights", shapes.Make(x.DType(), c, k)).NodeValue(g)
+	bv := Reshape(head.WithInitializer(initializer.Zero).
+		VariableWithShape("biases", shapes.Make(x.DType(), k)).NodeValue(g), 1, k)
+	if cfg.head() == HeadGAP {
+		return Add(Dot(ReduceMean(x, 1, 2), wv).Product(), bv)
+	}
+	// Class maps first: [B, h*w, K] = x . W + b, then pooled over the h*w cells.
+	maps := Add(Reshape(Dot(Reshape(x, b*h*w, c), wv).Product(), b, h*w, k), Reshape(bv, 1, 1, k))
+	if cfg.head() == HeadLSE {
+		return lsePool(maps, cfg.HeadParam)
+	}
+	return topKPool(maps, cfg.HeadParam)
+}
+
+// lsePool: (log mean_i exp(r*m_i))/r over axis 1 of maps [B,N,K], stabilised by the (gradient-free) max.
+func lsePool(maps *Node, r float64) *Node {
+	n := maps.Shape().Dimensions[1]
+	rm := MulScalar(maps, r)
+	top := StopGradient(ReduceAndKeep(rm, ReduceMax, 1))
+	lse := Add(Log(ReduceSum(Exp(Sub(rm, top)), 1)), Squeeze(top, 1))
+	return MulScalar(AddScalar(lse, -math.Log(float64(n))), 1/r)
+}
+
+// topKPool: the mean of the k = round(frac*N) largest values along axis 1 of maps [B,N,K]; the cells are
+// chosen without gradient, the mean is differentiated through the chosen values.
+func topKPool(maps *Node, frac float64) *Node {
+	n := maps.Shape().Dimensions[1]
+	k := max(1, min(n, int(math.Round(frac*float64(n)))))
+	mask := ConvertDType(TopKMask(StopGradient(maps), k, 1), maps.DType())
+	return MulScalar(ReduceSum(Mul(maps, mask), 1), 1/float64(k))
 }
 
 // basicBlock: relu(bn2(conv3x3(relu(bn1(conv3x3(x, stride))))) + shortcut), the shortcut being a
 // 1x1 conv + BN when the shape changes.
-func basicBlock(s *model.Scope, x *Node, width, stride int) *Node {
-	y := activation.Relu(batchNorm(s.In("bn1"), Conv2D(s.In("conv1"), x, width, 3, stride)))
-	y = batchNorm(s.In("bn2"), Conv2D(s.In("conv2"), y, width, 3, 1))
+func basicBlock(s *model.Scope, x *Node, width, stride int, pad string) *Node {
+	y := activation.Relu(batchNorm(s.In("bn1"), conv2D(s.In("conv1"), x, width, 3, stride, pad)))
+	y = batchNorm(s.In("bn2"), conv2D(s.In("conv2"), y, width, 3, 1, pad))
 	shortcut := x
 	if stride != 1 || x.Shape().Dimensions[3] != width {
-		shortcut = batchNorm(s.In("down_bn"), Conv2D(s.In("down_conv"), x, width, 1, stride))
+		shortcut = batchNorm(s.In("down_bn"), conv2D(s.In("down_conv"), x, width, 1, stride, pad))
 	}
 	return activation.Relu(Add(y, shortcut))
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -30,6 +31,9 @@ func runTrain(args []string) error {
 	resume := fs.Bool("resume", true, "resume from OUT/train if it holds a checkpoint (false: start over)")
 	augment := fs.String("augment", d.Augment, "augmentation: dihedral (rotations/flips), full (+crop, contrast) or none")
 	noBar := fs.Bool("no-progress", false, "no progress bar")
+	padding := fs.String("padding", cmp.Or(d.Config.Padding, resnet.PadZeros), "3x3 convolution padding: zeros or reflect (no artificial edge at the border)")
+	head := fs.String("head", cmp.Or(d.Config.Head, resnet.HeadGAP), "head: gap (average pooling + dense), lse (class maps, log-sum-exp pooling) or topk (class maps, top-k mean)")
+	headParam := fs.Float64("head-param", d.Config.HeadParam, "lse: r (larger = closer to max pooling); topk: fraction of cells averaged")
 	_ = fs.Parse(args)
 	if *data == "" || *out == "" {
 		fs.Usage()
@@ -37,6 +41,7 @@ func runTrain(args []string) error {
 	}
 	cfg := d.Config
 	cfg.Size = *size
+	cfg.Padding, cfg.Head, cfg.HeadParam = *padding, *head, *headParam
 	var err error
 	if cfg.Widths, err = parseInts(*widths); err != nil {
 		return fmt.Errorf("-widths: %w", err)

@@ -133,6 +133,7 @@ func Train(opts TrainOptions) (*TrainResult, error) {
 	if opts.Context == nil {
 		opts.Context = context.Background()
 	}
+	opts.Config.Padding, opts.Config.Head = opts.Config.padding(), opts.Config.head()
 	if err := opts.Config.Validate(); err != nil {
 		return nil, err
 	}

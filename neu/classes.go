@@ -138,7 +138,7 @@ func DiscoverClasses(names []string) []string {
 }
 
 // decideClasses sets b.classes when no list was given: the first classes.txt (all found must agree), else
-// DiscoverClasses over the queued annotations.
+// DiscoverClasses over the queued annotations' <name> values and class-folder names (one per image).
 func (b *builder) decideClasses() error {
 	if b.classes != nil {
 		return checkClassList(b.classes)
@@ -162,6 +162,9 @@ func (b *builder) decideClasses() error {
 	}
 	var names []string
 	for _, p := range b.pending {
+		if p.folderClass != "" {
+			names = append(names, p.folderClass)
+		}
 		if p.xml == "" {
 			continue
 		}

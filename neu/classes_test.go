@@ -136,3 +136,35 @@ func TestDiscoverClassesNEU(t *testing.T) {
 		t.Errorf("LabelFromNameIn: %d, want the longest class 1", got)
 	}
 }
+
+// TestClassFolders: a folder per class (any names; one of them a VOC layout of its own) labels each image
+// with its folder; classes are the folder names, sorted; a fixed list warns about a folder outside it.
+func TestClassFolders(t *testing.T) {
+	dir := t.TempDir()
+	img := encodePNG(t, gradient(50, 20))
+	writeFile(t, filepath.Join(dir, "Stain", "s1.png"), img)
+	writeFile(t, filepath.Join(dir, "Stain", "s2.png"), img)
+	writeFile(t, filepath.Join(dir, "hole", "images", "h1.png"), img)
+	writeFile(t, filepath.Join(dir, "hole", "annotations", "h1.xml"), vocObjects(50, 20, "hole 1 1 5 5", "Stain 10 10 40 20"))
+	writeFile(t, filepath.Join(dir, "notes", "readme.txt"), []byte("x")) // no images: not a class
+	ds, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(ds.Classes, ","); got != "hole,Stain" {
+		t.Errorf("classes %q, want hole,Stain", got)
+	}
+	if got, want := labelsOf(ds), "h1:hole:2 s1:Stain:0 s2:Stain:0"; got != want {
+		t.Errorf("samples %q, want %q (the folder labels h1, though Stain covers more of it)", got, want)
+	}
+	ds, err = LoadWithClasses([]string{"hole", "dent"}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := labelsOf(ds), "h1:hole:1 s1:?:0 s2:?:0"; got != want {
+		t.Errorf("fixed classes: samples %q, want %q", got, want)
+	}
+	if !strings.Contains(fmt.Sprint(ds.Warnings), `class folder "Stain" is not one of the classes`) {
+		t.Errorf("warnings %v", ds.Warnings)
+	}
+}

@@ -58,7 +58,9 @@ var otherImageExts = map[string]bool{".bmp": true, ".tif": true, ".tiff": true, 
 // Load reads a dataset folder: the NEU-DET layout (dir/images and dir/annotations, searched recursively
 // and paired by base name; the folder names are matched case-insensitively, so IMAGES/ANNOTATIONS work too)
 // or a plain folder of .jpg/.jpeg/.png images (not recursive), each optionally with a VOC XML of the same
-// base name beside it. Images without annotation have no boxes, and the label from their file-name prefix.
+// base name beside it, or a folder per class (dir/CLASS/..., each a plain or VOC folder: the folder names the
+// label). Images without annotation have no boxes, and the label from their file-name prefix. dir/masks/NAME.png
+// is NAME's exact defect mask, dir/classes.txt its class list (see Dataset.Classes).
 //
 // Every image header is checked (and files that look truncated are decoded in full); problem files go to
 // Skipped. An error is returned only when dir does not exist, is not a folder, cannot be read, or holds no
@@ -170,19 +172,21 @@ func findChildFold(dir, name string) string {
 }
 
 type builder struct {
-	ds          Dataset
-	seen        map[string]bool // cleaned absolute image paths already used
-	classes     []string        // fixed class list; nil: found in finish
-	classFiles  []string        // classes.txt files of the folders read
-	pending     []pendingImage  // images found, added in finish once the classes are known
-	maskFolders []string
+	ds         Dataset
+	seen       map[string]bool // cleaned absolute image paths already used
+	classes    []string        // fixed class list; nil: found in finish
+	classFiles []string        // classes.txt files of the folders read
+	pending    []pendingImage  // images found, added in finish once the classes are known
+
+	inClassFolder bool // reading one folder of a folder-per-class layout
 }
 
-// pendingImage is an image file with its annotation and mask ("" when none).
-type pendingImage struct{ img, xml, mask string }
+// pendingImage is an image file with its annotation and mask ("" when none), and the name of its class folder
+// in a folder-per-class layout.
+type pendingImage struct{ img, xml, mask, folderClass string }
 
 func (b *builder) queue(img, xml, mask string) {
-	b.pending = append(b.pending, pendingImage{img, xml, mask})
+	b.pending = append(b.pending, pendingImage{img: img, xml: xml, mask: mask})
 }
 
 func newBuilder() *builder { return &builder{seen: make(map[string]bool)} }
@@ -219,6 +223,11 @@ func (b *builder) addDir(dir string) error {
 		b.collectMasks(maskDir, &fsSet)
 	}
 	imgDir := findChildFold(dir, "images")
+	if imgDir == "" && !b.inClassFolder {
+		if ok, err := b.addClassFolders(dir); ok || err != nil {
+			return err
+		}
+	}
 	if imgDir != "" {
 		if err := b.collect(imgDir, true, &fsSet); err != nil {
 			return err
@@ -324,7 +333,8 @@ func (b *builder) collect(dir string, recursive bool, set *fileSet) error {
 }
 
 // addImage validates one image (and its XML and mask, "" if none) and adds it as a sample or a skip.
-func (b *builder) addImage(imgPath, xmlPath, maskPath string) {
+func (b *builder) addImage(p pendingImage) {
+	imgPath, xmlPath := p.img, p.xml
 	key := imgPath
 	if abs, err := filepath.Abs(imgPath); err == nil {
 		key = abs
@@ -357,9 +367,15 @@ func (b *builder) addImage(imgPath, xmlPath, maskPath string) {
 		Group:     hex.EncodeToString(sum[:]),
 		Size:      image.Pt(cfg.Width, cfg.Height),
 	}
-	s.MaskPath = b.checkMask(maskPath, s.Size)
+	s.MaskPath = b.checkMask(p.mask, s.Size)
+	if p.folderClass != "" {
+		if s.Label = ClassIndexIn(b.classes, p.folderClass); s.Label < 0 {
+			b.warn(imgPath, fmt.Sprintf("class folder %q is not one of the classes (%s): label unknown (-1)",
+				p.folderClass, truncateString(strings.Join(b.classes, ", "), 200)))
+		}
+	}
 	if xmlPath == "" {
-		if s.Label < 0 {
+		if s.Label < 0 && p.folderClass == "" {
 			b.warn(imgPath, "no annotation and the file name starts with no class name: label unknown (-1)")
 		}
 		b.ds.Samples = append(b.ds.Samples, s)
@@ -391,7 +407,7 @@ func (b *builder) addImage(imgPath, xmlPath, maskPath string) {
 	}
 	s.AnnotationPath = xmlPath
 	s.Boxes = ann.Boxes
-	if s.Label < 0 {
+	if s.Label < 0 && p.folderClass == "" {
 		s.Label = majorityClass(ann.Boxes, len(b.classes))
 	}
 	b.ds.Samples = append(b.ds.Samples, s)
@@ -421,7 +437,7 @@ func (b *builder) finish() (*Dataset, error) {
 	}
 	b.ds.Classes = slices.Clone(b.classes)
 	for _, p := range b.pending {
-		b.addImage(p.img, p.xml, p.mask)
+		b.addImage(p)
 	}
 	sort.SliceStable(b.ds.Samples, func(i, j int) bool {
 		si, sj := b.ds.Samples[i], b.ds.Samples[j]

@@ -89,15 +89,15 @@ func speckle(rng *rand.Rand, w, h int, cx, cy, r float64) []bool {
 	return m
 }
 
-// scale: an elongated patch (along the rolling direction x) of flaky texture: about half its pixels.
+// scale: an elongated patch (along the rolling direction x) of coarse flakes covering about half of it.
 func scale(rng *rand.Rand, w, h int, cx, cy float64) []bool {
-	hw, hh := float64(w)*(0.10+0.08*rng.Float64()), float64(h)*(0.06+0.05*rng.Float64())
-	flakes := valueNoise(rng, w, h, max(4, w/4), max(4, h/4))
+	hw, hh := float64(w)*(0.12+0.08*rng.Float64()), float64(h)*(0.08+0.05*rng.Float64())
+	flakes := valueNoise(rng, w, h, max(4, w/6), max(4, h/6)) // flakes ~6 px: coarser than speckle dots
 	return fill(w, h, func(x, y float64) bool {
 		dx, dy := (x-cx)/hw, (y-cy)/hh
 		d := dx*dx*dx*dx + dy*dy*dy*dy // superellipse: a rounded rectangle
 		xi, yi := min(w-1, int(x)), min(h-1, int(y))
-		return d < 1 && flakes[yi*w+xi] > 0.45
+		return d < 1 && flakes[yi*w+xi] > 0.5
 	})
 }
 

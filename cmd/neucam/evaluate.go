@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/neucam/neucam/gradcam/metrics"
@@ -29,12 +31,13 @@ type evalReport struct {
 
 	// With -methods: how well each method's maps agree with the GT boxes (per class and "mean"), beside the
 	// uniform / center_gaussian / random baselines; deletion/insertion AUC; Spearman vs a randomised model.
-	Split        string                        `json:"split"`
-	Methods      []string                      `json:"methods,omitempty"`
-	Localization map[string]metrics.Scores     `json:"localization,omitempty"`
-	Faithfulness map[string]map[string]float64 `json:"faithfulness,omitempty"`
-	Sanity       map[string]map[string]float64 `json:"sanity,omitempty"`
-	CAMSeconds   float64                       `json:"cam_seconds,omitempty"`
+	Split        string                             `json:"split"`
+	Methods      []string                           `json:"methods,omitempty"`
+	Localization map[string]metrics.Scores          `json:"localization,omitempty"`
+	Faithfulness map[string]map[string]float64      `json:"faithfulness,omitempty"`
+	Sanity       map[string]map[string]float64      `json:"sanity,omitempty"`
+	Detection    map[string]metrics.DetectionScores `json:"detection,omitempty"`
+	CAMSeconds   float64                            `json:"cam_seconds,omitempty"`
 
 	camTable *report.Results
 }
@@ -94,6 +97,12 @@ func runEvaluate(args []string) error {
 			if f, ok := rep.Faithfulness[m]; ok {
 				fmt.Printf("faithfulness %-24s deletion AUC %.3f (lower is better)  insertion AUC %.3f  (%g images)\n",
 					m, f["deletion_auc"], f["insertion_auc"], f["images"])
+			}
+		}
+		for _, m := range rep.Methods {
+			if d, ok := rep.Detection[m]; ok {
+				fmt.Printf("detection %-27s CAM boxes as detections: mAP@0.5 %.3f  mAP@0.5:0.95 %.3f  (per class: %s)\n",
+					m, d.MAP50.Mean, d.MAP5095.Mean, classValues(d.MAP50))
 			}
 		}
 		for _, m := range rep.Methods {
@@ -171,6 +180,7 @@ func evaluate(dataDir, modelDir, split string, quiet bool, specs []report.Method
 			return nil, err
 		}
 		rep.Methods, rep.Localization, rep.Faithfulness, rep.Sanity = res.Methods, res.Localization, res.Faithfulness, res.Sanity
+		rep.Detection = res.Detection
 		rep.CAMSeconds = res.Seconds
 		rep.camTable = res
 	}
@@ -198,4 +208,15 @@ func selectSplit(ds *neu.Dataset, split string) error {
 	}
 	ds.Samples = part
 	return nil
+}
+
+// classValues formats per-class values as "name 0.12, ..." (classes without GT left out).
+func classValues(v metrics.ClassValues) string {
+	var parts []string
+	for i, name := range v.Names {
+		if i < len(v.Values) && !math.IsNaN(v.Values[i]) {
+			parts = append(parts, fmt.Sprintf("%s %.2f", name, v.Values[i]))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

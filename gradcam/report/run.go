@@ -60,9 +60,23 @@ type ImageResult struct {
 	// Metrics per method: the map of the true class scored against that class's GT boxes.
 	Metrics map[string]ImageMetrics `json:"metrics,omitempty"`
 	PNG     string                  `json:"png,omitempty"`
+	// Boxes read from each method's class maps (classes with p >= 0.1, components above 50% of the map's
+	// max), in the image's own pixels: xmin, ymin inclusive, xmax, ymax exclusive.
+	Boxes []DetectedBox `json:"boxes,omitempty"`
 
 	trueIdx int
 	probs   []float32
+}
+
+// DetectedBox is one CAM box scored as a detection (metrics.Detect).
+type DetectedBox struct {
+	Method string  `json:"method"`
+	Class  string  `json:"class"`
+	Score  float64 `json:"score"`
+	XMin   int     `json:"xmin"`
+	YMin   int     `json:"ymin"`
+	XMax   int     `json:"xmax"`
+	YMax   int     `json:"ymax"`
 }
 
 // ImageMetrics are the localization scores of one map (see gradcam/metrics).
@@ -85,11 +99,14 @@ type Results struct {
 	Localization     map[string]metrics.Scores     `json:"localization,omitempty"`
 	Faithfulness     map[string]map[string]float64 `json:"faithfulness,omitempty"`
 	Sanity           map[string]map[string]float64 `json:"sanity,omitempty"`
-	Skipped          []neu.Skipped                 `json:"skipped"`
-	Seconds          float64                       `json:"seconds"`
-	PerImage         []ImageResult                 `json:"per_image"`
+	// Detection: per method, Pascal-VOC mAP of the CAM boxes against all GT boxes of the annotated images.
+	Detection map[string]metrics.DetectionScores `json:"detection,omitempty"`
+	Skipped   []neu.Skipped                      `json:"skipped"`
+	Seconds   float64                            `json:"seconds"`
+	PerImage  []ImageResult                      `json:"per_image"`
 
 	suite *metrics.Suite
+	det   map[string]*metrics.DetectionEval
 }
 
 // Run classifies and explains every sample, streaming BatchSize images at a time: it scores each method's maps
@@ -142,7 +159,7 @@ func Run(cfg Config, ds *neu.Dataset) (*Results, error) {
 	res := &Results{
 		Classes: m.Classes, Methods: names, Skipped: slices.Clone(ds.Skipped),
 		Confusion: make([][]int, k), PerClassAccuracy: map[string]float64{},
-		suite: metrics.NewSuite(m.Classes, metrics.Options{}, uint64(cfg.Seed)),
+		suite: metrics.NewSuite(m.Classes, metrics.Options{}, uint64(cfg.Seed)), det: map[string]*metrics.DetectionEval{},
 	}
 	for i := range res.Confusion {
 		res.Confusion[i] = make([]int, k)
@@ -333,6 +350,7 @@ func (r *Results) score(s neu.Sample, ir *ImageResult, names []string, full [][]
 	if err := r.scoreMasks(s, names, full, size); err != nil {
 		return err
 	}
+	r.detect(s, ir, names, full, size)
 	for c := range r.Classes {
 		boxes := boxesOf(s, c)
 		if len(boxes) == 0 {
@@ -359,6 +377,31 @@ func (r *Results) score(s neu.Sample, ir *ImageResult, names []string, full [][]
 	return nil
 }
 
+// detect reads boxes from every method's class maps (on the scoring grid of the given size), lists them in the
+// image's own pixels and, for annotated images, adds them with all GT boxes to the method's mAP.
+func (r *Results) detect(s neu.Sample, ir *ImageResult, names []string, full [][][]float32, size image.Point) {
+	own := image.Pt(ir.Width, ir.Height)
+	var gt []metrics.GTBox
+	for _, b := range s.Boxes {
+		gt = append(gt, metrics.GTBox{Class: b.Class, Box: b.Rect})
+	}
+	for mi, name := range names {
+		dets := metrics.Detect(full[mi], ir.probs, size.X, size.Y, metrics.DefaultDetectOptions())
+		for _, d := range dets {
+			b := metrics.ScaleRect(d.Box, size, own)
+			ir.Boxes = append(ir.Boxes, DetectedBox{Method: name, Class: r.Classes[d.Class], Score: d.Score,
+				XMin: b.Min.X, YMin: b.Min.Y, XMax: b.Max.X, YMax: b.Max.Y})
+		}
+		if s.AnnotationPath == "" {
+			continue
+		}
+		if r.det[name] == nil {
+			r.det[name] = metrics.NewDetectionEval(len(r.Classes))
+		}
+		r.det[name].Add(dets, gt)
+	}
+}
+
 func (r *Results) finish(f *faithfulness, sanityRho map[string][]float64) {
 	correct, perTotal := 0, make([]int, len(r.Classes))
 	for t, row := range r.Confusion {
@@ -379,6 +422,12 @@ func (r *Results) finish(f *faithfulness, sanityRho map[string][]float64) {
 	}
 	if r.Labelled > 0 {
 		r.Localization = r.suite.Scores()
+	}
+	for name, d := range r.det {
+		if r.Detection == nil {
+			r.Detection = map[string]metrics.DetectionScores{}
+		}
+		r.Detection[name] = d.Summary(r.Classes)
 	}
 	if f.count > 0 {
 		r.Faithfulness = f.means()

@@ -9,6 +9,7 @@ Layout notes: GoMLX images are [B,S,S,1] (channels last), conv weights [K,K,Cin,
 NCHW and [Cout,Cin,K,K]. Padding is K//2 on each side, as in resnet.Im2ColConv.
 """
 import argparse
+import math
 import os
 import sys
 import time
@@ -23,23 +24,26 @@ BN_EPS = 1e-5
 
 
 def read_config(path):
-    cfg = {"size": 128, "widths": [16, 32, 64, 128], "strides": [2, 2, 2, 1, 1], "mean": 0.5, "std": 0.25}
+    cfg = {"size": 128, "widths": [16, 32, 64, 128], "strides": [2, 2, 2, 1, 1], "mean": 0.5, "std": 0.25,
+           "padding": "zeros", "head": "gap", "head_param": 0.0, "classes": NUM_CLASSES}
     if path and os.path.exists(path):
         for line in open(path):
             k, v = line.split()
             if k in ("widths", "strides"):
                 cfg[k] = [int(x) for x in v.split(",")]
-            elif k == "size":
+            elif k in ("size", "classes"):
                 cfg[k] = int(v)
+            elif k in ("padding", "head"):
+                cfg[k] = v
             else:
                 cfg[k] = float(v)
     return cfg
 
 
 class ConvBN(nn.Module):
-    def __init__(self, cin, cout, k, stride):
+    def __init__(self, cin, cout, k, stride, pad="zeros"):
         super().__init__()
-        self.conv = nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=False)
+        self.conv = nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=False, padding_mode=pad)
         self.bn = nn.BatchNorm2d(cout, eps=BN_EPS, momentum=0.1)
 
     def forward(self, x):
@@ -47,10 +51,10 @@ class ConvBN(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, cin, width, stride):
+    def __init__(self, cin, width, stride, pad="zeros"):
         super().__init__()
-        self.c1 = ConvBN(cin, width, 3, stride)
-        self.c2 = ConvBN(width, width, 3, 1)
+        self.c1 = ConvBN(cin, width, 3, stride, pad)
+        self.c2 = ConvBN(width, width, 3, 1, pad)
         self.down = ConvBN(cin, width, 1, stride) if (stride != 1 or cin != width) else None
 
     def forward(self, x):
@@ -65,20 +69,30 @@ class NEUResNet(nn.Module):
         super().__init__()
         w, s = cfg["widths"], cfg["strides"]
         self.mean, self.std = cfg["mean"], cfg["std"]
-        self.stem = ConvBN(1, w[0], 3, s[0])
+        pad = cfg.get("padding", "zeros")
+        self.stem = ConvBN(1, w[0], 3, s[0], pad)
         blocks, cin = [], w[0]
         for i in range(4):
-            blocks.append(Block(cin, w[i], s[i + 1]))
+            blocks.append(Block(cin, w[i], s[i + 1], pad))
             cin = w[i]
         self.layers = nn.ModuleList(blocks)
-        self.head = nn.Linear(cin, NUM_CLASSES)
+        self.head = nn.Linear(cin, cfg.get("classes", NUM_CLASSES))
+        self.head_kind, self.head_param = cfg.get("head", "gap"), cfg.get("head_param", 0.0)
 
     def forward(self, x):  # x: [B,1,S,S] in [0,1]
         x = (x - self.mean) / self.std
         x = F.relu(self.stem(x))
         for b in self.layers:
             x = b(x)
-        return self.head(x.mean(dim=(2, 3)))
+        if self.head_kind == "gap":
+            return self.head(x.mean(dim=(2, 3)))
+        # CAM-first heads (resnet.HeadLSE / HeadTopK): one map per class by the dense weights as a 1x1 conv, pooled.
+        maps = torch.einsum("bchw,kc->bkhw", x, self.head.weight).flatten(2) + self.head.bias[None, :, None]
+        if self.head_kind == "lse":
+            r = self.head_param
+            return (torch.logsumexp(r * maps, dim=2) - math.log(maps.shape[2])) / r
+        k = max(1, min(maps.shape[2], int(round(self.head_param * maps.shape[2]))))
+        return maps.topk(k, dim=2).values.mean(dim=2)
 
 
 def load_gomlx_weights(net, wdir):

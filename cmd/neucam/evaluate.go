@@ -37,7 +37,9 @@ type evalReport struct {
 	Faithfulness map[string]map[string]float64      `json:"faithfulness,omitempty"`
 	Sanity       map[string]map[string]float64      `json:"sanity,omitempty"`
 	Detection    map[string]metrics.DetectionScores `json:"detection,omitempty"`
-	CAMSeconds   float64                            `json:"cam_seconds,omitempty"`
+	// FrameTest: does the model lean on the image border? (masking a frame vs a centred square of equal area)
+	FrameTest  *metrics.FrameTest `json:"frame_test,omitempty"`
+	CAMSeconds float64            `json:"cam_seconds,omitempty"`
 
 	camTable *report.Results
 }
@@ -98,6 +100,12 @@ func runEvaluate(args []string) error {
 				fmt.Printf("faithfulness %-24s deletion AUC %.3f (lower is better)  insertion AUC %.3f  (%g images)\n",
 					m, f["deletion_auc"], f["insertion_auc"], f["images"])
 			}
+		}
+		if ft := rep.FrameTest; ft != nil {
+			fmt.Printf("frame test (%d px border vs centred square of equal area masked, %d images): p(true) drops %.3f vs %.3f, accuracy %.1f%% vs %.1f%% -> %s\n",
+				ft.Band, ft.Images, ft.FrameDrop.Mean, ft.CentreDrop.Mean, 100*ft.FrameAcc, 100*ft.CentreAcc,
+				map[bool]string{true: "neutral (the border is not a shortcut)", false: "NOT neutral: the border carries evidence"}[ft.Neutral])
+			fmt.Printf("  frame drop per class: %s\n  centre drop per class: %s\n", classValues(ft.FrameDrop), classValues(ft.CentreDrop))
 		}
 		for _, m := range rep.Methods {
 			if d, ok := rep.Detection[m]; ok {
@@ -162,6 +170,11 @@ func evaluate(dataDir, modelDir, split string, quiet bool, specs []report.Method
 		}
 	}
 	rep.Split = split
+	if len(specs) > 0 {
+		if rep.FrameTest, err = frameTest(clf, ds.Samples); err != nil {
+			return nil, err
+		}
+	}
 	rep.Seconds = time.Since(start).Seconds()
 	if rep.Seconds > 0 {
 		rep.ImagesPerSecond = float64(len(ds.Samples)-len(skipped)) / rep.Seconds
@@ -219,4 +232,26 @@ func classValues(v metrics.ClassValues) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// frameTest runs metrics.RunFrameTest on the labelled samples with the classifier.
+func frameTest(clf *resnet.Classifier, samples []neu.Sample) (*metrics.FrameTest, error) {
+	var labelled []neu.Sample
+	for _, s := range samples {
+		if s.Label >= 0 {
+			labelled = append(labelled, s)
+		}
+	}
+	if len(labelled) == 0 {
+		return nil, nil
+	}
+	pix, _ := resnet.LoadPixels(labelled, clf.Size())
+	var imgs [][]float32
+	var labels []int
+	for i, p := range pix {
+		if p != nil {
+			imgs, labels = append(imgs, p), append(labels, labelled[i].Label)
+		}
+	}
+	return metrics.RunFrameTest(clf.Predict, imgs, clf.Size(), labels, clf.Classes(), 0, 10)
 }

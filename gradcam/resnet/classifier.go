@@ -282,8 +282,9 @@ func (c *Classifier) ExportNumpy(dir string) error {
 		return fmt.Errorf("ExportNumpy: no model variables in the store")
 	}
 	cfg := c.cfg
-	txt := fmt.Sprintf("size %d\nwidths %s\nstrides %s\nmean %g\nstd %g\n", cfg.Size, joinInts(cfg.Widths),
-		joinInts(cfg.Strides), cfg.Mean, cfg.Std)
+	txt := fmt.Sprintf("size %d\nwidths %s\nstrides %s\nmean %g\nstd %g\npadding %s\nhead %s\nhead_param %g\nclasses %d\n",
+		cfg.Size, joinInts(cfg.Widths), joinInts(cfg.Strides), cfg.Mean, cfg.Std, cfg.padding(), cfg.head(), cfg.HeadParam,
+		cfg.NumClasses())
 	return os.WriteFile(filepath.Join(dir, "config.txt"), []byte(txt), 0o644)
 }
 

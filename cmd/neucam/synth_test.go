@@ -93,9 +93,9 @@ func TestSynthPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range want {
+	for _, c := range append(want, "energy_in_mask", "pointing_game_mask") {
 		if !strings.Contains(string(page), c) {
-			t.Errorf("index.html lacks class %q", c)
+			t.Errorf("index.html lacks %q", c)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -269,7 +270,13 @@ func (r *Results) writeLocalizationTables(w io.Writer) {
 	rows := append(append([]string(nil), r.Classes...), metrics.Mean)
 	fmt.Fprintln(w, "<h2>Localization against GT boxes</h2><p class=\"sub\">each class's map scored against that class's boxes; energy gain g = (e&minus;u)/(1&minus;u), 0 = no better than a uniform map, 1 = all energy inside the boxes</p>")
 	fmt.Fprintln(w, "<div class=\"tables\">")
-	for _, metric := range []string{metrics.MetricEnergyGain, metrics.MetricPointingGame, metrics.MetricEnergyInBox, metrics.MetricMaxBoxAccV2, metrics.MetricIoU} {
+	headline := []string{metrics.MetricEnergyGain, metrics.MetricPointingGame, metrics.MetricEnergyInBox, metrics.MetricMaxBoxAccV2, metrics.MetricIoU}
+	if _, ok := r.Localization[metrics.BaselineUniform][metrics.MetricEnergyInMask]; ok {
+		// The data has exact defect masks (e.g. neucam synth): those scores first.
+		fmt.Fprintln(w, "<p class=\"sub\">*_mask: the same scores against the exact defect pixels (masks/), inside that class's boxes</p>")
+		headline = append(slices.Clone(metrics.MaskMetrics), headline...)
+	}
+	for _, metric := range headline {
 		fmt.Fprintf(w, "<div><h3>%s</h3><table><tr><th>class</th>", metric)
 		for _, c := range cols {
 			cls := ""

@@ -25,7 +25,8 @@ func randomBatch(rng *rand.Rand, n, size int) (*tensors.Tensor, *tensors.Tensor)
 }
 
 // benchConfig is DefaultConfig, or the architecture in $NEUCAM_BENCH_CFG ("size;w1,w2,w3,w4;s0,s1,s2,s3,s4"),
-// to compare architectures' speed.
+// to compare architectures' speed; $NEUCAM_BENCH_HEAD ("padding;head;param", e.g. "reflect;lse;4") sets the
+// padding and head.
 func benchConfig(b *testing.B) Config {
 	cfg := DefaultConfig()
 	if env := os.Getenv("NEUCAM_BENCH_CFG"); env != "" {
@@ -47,6 +48,17 @@ func benchConfig(b *testing.B) Config {
 		cfg.Size = ints(parts[0])[0]
 		cfg.Widths = ints(parts[1])
 		cfg.Strides = ints(parts[2])
+	}
+	if env := os.Getenv("NEUCAM_BENCH_HEAD"); env != "" {
+		parts := strings.Split(env, ";")
+		if len(parts) != 3 {
+			b.Fatalf("NEUCAM_BENCH_HEAD %q: want padding;head;param", env)
+		}
+		cfg.Padding, cfg.Head = parts[0], parts[1]
+		var err error
+		if cfg.HeadParam, err = strconv.ParseFloat(parts[2], 64); err != nil {
+			b.Fatalf("NEUCAM_BENCH_HEAD %q: %v", env, err)
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		b.Fatal(err)

@@ -73,6 +73,11 @@ type Options struct {
 
 	BatchSize    int // compiled batch size (the last batch is padded); default 16
 	ScoreCAMTopK int // ScoreCAM: use only the K channels of largest mean activation per image; 0 = all
+
+	// PGC selects pytorch-grad-cam's own formulas where our default differs (see README): gradcam++ adds 1e-6 to
+	// the alpha denominator; eigencam keeps the SVD's sign; scorecam weights channels by a softmax over channels of
+	// the target logit and upsamples masks with align_corners=True. Other methods ignore it.
+	PGC bool
 }
 
 // Score selects the class score differentiated by the gradient methods.
@@ -129,6 +134,9 @@ func NewExplainer(backend compute.Backend, store *model.Store, fn ModelFn, opts 
 	spec, ok := methodSpecs[opts.Method]
 	if !ok {
 		return nil, errors.Errorf("gradcam.NewExplainer: unknown method %q (known: %v)", opts.Method, Methods)
+	}
+	if opts.PGC && spec.pgc != nil {
+		spec = *spec.pgc
 	}
 	if len(opts.Layers) == 0 {
 		return nil, errors.New("gradcam.NewExplainer: Options.Layers is empty: name at least one feature layer")
@@ -289,12 +297,14 @@ func (e *Explainer) exec(perImage bool) (*model.Exec, error) {
 	return *p, nil
 }
 
-// probsExecutor is a forward-only graph: images -> softmax(logits). Used by Predict and ScoreCAM's masked forwards.
+// probsExecutor is a forward-only graph: images -> softmax(logits), logits. Used by Predict and the host-side
+// methods' masked forwards.
 func (e *Explainer) probsExecutor() (*model.Exec, error) {
 	if e.probsExec == nil {
-		ex, err := model.NewExec(e.backend, e.store, func(scope *model.Scope, images *graph.Node) *graph.Node {
+		ex, err := model.NewExec(e.backend, e.store, func(scope *model.Scope, images *graph.Node) []*graph.Node {
 			logits, _ := e.fn(scope, images)
-			return graph.Softmax(asF32(logits), -1)
+			logits = asF32(logits)
+			return []*graph.Node{graph.Softmax(logits, -1), logits}
 		})
 		if err != nil {
 			return nil, errors.WithMessage(err, "gradcam: creating the forward executor")
@@ -569,31 +579,44 @@ func (e *Explainer) Predict(images [][]float32, size int) ([][]float32, error) {
 	return e.predict(clean, size)
 }
 
-// predict runs the forward-only graph over images in padded batches.
+// predict runs the forward-only graph over images in padded batches and returns the probabilities.
 func (e *Explainer) predict(images [][]float32, size int) ([][]float32, error) {
+	probs, _, err := e.forward(images, size)
+	return probs, err
+}
+
+// forward runs the forward-only graph over images in padded batches: probabilities and logits [N][K], non-finite
+// values read as 0.
+func (e *Explainer) forward(images [][]float32, size int) (probs, logits [][]float32, err error) {
 	ex, err := e.probsExecutor()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bs := e.opts.BatchSize
-	probs := make([][]float32, 0, len(images))
+	probs = make([][]float32, 0, len(images))
+	logits = make([][]float32, 0, len(images))
 	for start := 0; start < len(images); start += bs {
 		end := min(start+bs, len(images))
 		outs, err := ex.Call(batchTensor(images[start:end], size, bs))
 		if err != nil {
-			return nil, errors.WithMessage(err, "gradcam: forward pass")
+			return nil, nil, errors.WithMessage(err, "gradcam: forward pass")
 		}
-		flat, err := tensors.CopyFlatData[float32](outs[0])
+		pFlat, err := tensors.CopyFlatData[float32](outs[0])
 		if err != nil {
-			return nil, errors.WithMessage(err, "gradcam: reading probabilities")
+			return nil, nil, errors.WithMessage(err, "gradcam: reading probabilities")
+		}
+		lFlat, err := tensors.CopyFlatData[float32](outs[1])
+		if err != nil {
+			return nil, nil, errors.WithMessage(err, "gradcam: reading logits")
 		}
 		k := outs[0].Shape().Dimensions[1]
 		for n := range end - start {
-			probs = append(probs, sanitizeProbs(flat[n*k:(n+1)*k]))
+			probs = append(probs, sanitizeProbs(pFlat[n*k:(n+1)*k]))
+			logits = append(logits, sanitizeProbs(lFlat[n*k:(n+1)*k]))
 		}
 		finalize(outs)
 	}
-	return probs, nil
+	return probs, logits, nil
 }
 
 // sanitizeProbs copies a probability row, mapping non-finite values to 0 (NaN weights in a model must not leak).

@@ -55,6 +55,8 @@ type methodSpec struct {
 	// host computes the maps [n][T][h*w] (before ReLU) on the host from the activations; the graph then outputs
 	// the activations [B,h,w,C] of the layer instead of maps.
 	host func(e *Explainer, in hostInput) ([][][]float32, error)
+	// pgc, when set, is the variant used with Options.PGC (pytorch-grad-cam's own formula where ours differs).
+	pgc *methodSpec
 }
 
 // layerCtx is what a graph-side method may use besides the activations and gradients of one target layer.
@@ -81,14 +83,8 @@ var methodSpecs = map[Method]methodSpec{
 	GradCAM: {needsGrad: true, weights: func(_ *layerCtx, a, g *Node) *Node {
 		return ReduceMean(g, 2, 3)
 	}},
-	GradCAMPlusPlus: {needsGrad: true, weights: func(_ *layerCtx, a, g *Node) *Node {
-		g2 := Square(g)
-		g3 := Mul(g2, g)
-		sumA := ExpandAxes(ReduceSum(a, 1, 2), 1, 2, 3) // [B,1,1,1,C]
-		den := Add(MulScalar(g2, 2), Mul(sumA, g3))
-		aij := safeDiv(g2, den)
-		return ReduceSum(Mul(relu(g), aij), 2, 3)
-	}},
+	GradCAMPlusPlus: {needsGrad: true, weights: gradCAMPlusPlusWeights,
+		pgc: &methodSpec{needsGrad: true, weights: gradCAMPlusPlusWeightsPGC}},
 	XGradCAM: {needsGrad: true, weights: func(_ *layerCtx, a, g *Node) *Node {
 		sumA := ExpandAxes(ReduceSum(a, 1, 2), 1, 2, 3)
 		return ReduceSum(safeDiv(Mul(g, ExpandAxes(a, 1)), sumA), 2, 3)
@@ -101,8 +97,31 @@ var methodSpecs = map[Method]methodSpec{
 	}},
 	EigenCAM: {spatial: func(_ *layerCtx, a, _ *Node) *Node {
 		return ExpandAxes(eigenProjection(a), 1)
-	}},
-	ScoreCAM: {host: (*Explainer).scoreCAM},
+	}, pgc: &methodSpec{host: eigenCAMPGC}},
+	ScoreCAM: {host: (*Explainer).scoreCAM, pgc: &methodSpec{host: (*Explainer).scoreCAMPGC}},
+}
+
+// gradCAMPlusPlusWeights: w_c = sum_ij relu(G) a_ij with a_ij = G^2 / (2G^2 + sum_ij(A) G^3); 0 where G == 0 or the
+// denominator is 0.
+func gradCAMPlusPlusWeights(_ *layerCtx, a, g *Node) *Node {
+	g2, den := gradCAMPlusPlusTerms(a, g)
+	return ReduceSum(Mul(relu(g), safeDiv(g2, den)), 2, 3)
+}
+
+// gradCAMPlusPlusWeightsPGC is pytorch-grad-cam's variant: a_ij = G^2 / (2G^2 + sum_ij(A) G^3 + 1e-6), 0 where
+// G == 0. The eps matters where G^2 is of the order of 1e-6 or below (a deep layer's gradients often are).
+func gradCAMPlusPlusWeightsPGC(_ *layerCtx, a, g *Node) *Node {
+	g2, den := gradCAMPlusPlusTerms(a, g)
+	aij := safeDiv(g2, AddScalar(den, 1e-6))
+	aij = Where(NotEqual(g, ZerosLike(g)), aij, ZerosLike(aij))
+	return ReduceSum(Mul(relu(g), aij), 2, 3)
+}
+
+// gradCAMPlusPlusTerms returns G^2 and the alpha denominator 2G^2 + sum_ij(A) G^3.
+func gradCAMPlusPlusTerms(a, g *Node) (g2, den *Node) {
+	g2 = Square(g)
+	sumA := ExpandAxes(ReduceSum(a, 1, 2), 1, 2, 3) // [B,1,1,1,C]
+	return g2, Add(MulScalar(g2, 2), Mul(sumA, Mul(g2, g)))
 }
 
 // needHeadWeights is CAM's check: the dense head's weights must be given.

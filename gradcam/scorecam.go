@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/pkg/errors"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/neucam/neucam/gradcam/heatmap"
 )
@@ -146,4 +147,103 @@ func reluHost(m []float32) {
 			m[p] = 0
 		}
 	}
+}
+
+// scoreCAMPGC is pytorch-grad-cam's ScoreCAM: masks upsampled with align_corners=True and normalised as
+// (m - min) / (max - min + 1e-8); the weight of channel c for class k is softmax over the channels of the class's
+// logit on the masked image, softmax_c(z_k(x * m_c)) (the paper and our default use the class probability).
+func (e *Explainer) scoreCAMPGC(in hostInput) ([][][]float32, error) {
+	chans := make([][]int, len(in.images))
+	var masked [][]float32
+	for n := range in.images {
+		chans[n] = topChannels(in.channelMeans(n), e.opts.ScoreCAMTopK)
+		for _, ch := range chans[n] {
+			mask := heatmap.ResizeAlignCorners(in.channel(n, ch), in.w, in.h, in.size, in.size)
+			lo, hi := slices.Min(mask), slices.Max(mask)
+			img := make([]float32, in.size*in.size)
+			for i, v := range in.images[n] {
+				img[i] = v * ((mask[i] - lo) / (hi - lo + 1e-8))
+			}
+			masked = append(masked, img)
+		}
+	}
+	_, logits, err := e.forward(masked, in.size)
+	if err != nil {
+		return nil, errors.WithMessage(err, "gradcam: ScoreCAM masked forwards")
+	}
+	maps := make([][][]float32, len(in.images))
+	j := 0
+	for n := range in.images {
+		maps[n] = in.weightedChannels(n, chans[n], softmaxOverRows(logits[j:j+len(chans[n])]))
+		j += len(chans[n])
+	}
+	return maps, nil
+}
+
+// softmaxOverRows returns, for each column k of z [R][K], the softmax over the rows: out[r][k] = exp(z[r][k]) /
+// sum_r' exp(z[r'][k]).
+func softmaxOverRows(z [][]float32) [][]float32 {
+	out := make([][]float32, len(z))
+	for r := range z {
+		out[r] = make([]float32, len(z[r]))
+	}
+	if len(z) == 0 {
+		return out
+	}
+	for k := range z[0] {
+		hi := math.Inf(-1)
+		for r := range z {
+			hi = max(hi, float64(z[r][k]))
+		}
+		var sum float64
+		for r := range z {
+			sum += math.Exp(float64(z[r][k]) - hi)
+		}
+		for r := range z {
+			out[r][k] = float32(math.Exp(float64(z[r][k])-hi) / sum)
+		}
+	}
+	return out
+}
+
+// eigenCAMPGC is pytorch-grad-cam's EigenCAM (get_2d_projection): the position-centred activations X [h*w, C] of
+// each image projected on the first right singular vector of a full SVD, with the SVD's own sign (LAPACK's
+// Householder convention, here gonum's port of it) instead of our rule that the map correlates positively with the
+// mean activation. Computed in float64 on the host.
+func eigenCAMPGC(_ *Explainer, in hostInput) ([][][]float32, error) {
+	hw := in.h * in.w
+	maps := make([][][]float32, len(in.images))
+	for n := range in.images {
+		a := in.act(n)
+		x := mat.NewDense(hw, in.c, nil)
+		for ch := range in.c {
+			var mean float64
+			for p := range hw {
+				mean += float64(a[p*in.c+ch])
+			}
+			mean /= float64(hw)
+			for p := range hw {
+				x.Set(p, ch, float64(a[p*in.c+ch])-mean)
+			}
+		}
+		var svd mat.SVD
+		if !svd.Factorize(x, mat.SVDFull) {
+			return nil, errors.Errorf("gradcam: eigencam:pgc: SVD of image %d did not converge", n)
+		}
+		var v mat.Dense
+		svd.VTo(&v)
+		proj := make([]float32, hw)
+		for p := range hw {
+			var s float64
+			for ch := range in.c {
+				s += x.At(p, ch) * v.At(ch, 0)
+			}
+			proj[p] = float32(s)
+		}
+		maps[n] = make([][]float32, len(in.classes(n)))
+		for t := range maps[n] {
+			maps[n][t] = slices.Clone(proj)
+		}
+	}
+	return maps, nil
 }

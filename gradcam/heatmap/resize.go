@@ -13,8 +13,20 @@ func Resize(m []float32, w, h, outW, outH int) []float32 {
 		}
 		return out
 	}
-	x0s, x1s, fxs := bilinearTaps(w, outW)
-	y0s, y1s, fys := bilinearTaps(h, outH)
+	return resample(m, w, h, outW, outH, bilinearTaps, out)
+}
+
+// ResizeAlignCorners is bilinear resampling with the corner pixels' centres aligned (PyTorch's align_corners=True,
+// nn.UpsamplingBilinear2d): output o samples input position o*(in-1)/(out-1). pytorch-grad-cam's ScoreCAM upsamples
+// its masks this way. Non-finite inputs are read as 0.
+func ResizeAlignCorners(m []float32, w, h, outW, outH int) []float32 {
+	return resample(m, w, h, outW, outH, alignCornersTaps, make([]float32, outW*outH))
+}
+
+// resample fills out (outW x outH) by bilinear interpolation of m (w x h) at the source positions given by taps.
+func resample(m []float32, w, h, outW, outH int, taps func(in, out int) ([]int, []int, []float64), out []float32) []float32 {
+	x0s, x1s, fxs := taps(w, outW)
+	y0s, y1s, fys := taps(h, outH)
 	for oy := range outH {
 		r0, r1, fy := m[y0s[oy]*w:y0s[oy]*w+w], m[y1s[oy]*w:y1s[oy]*w+w], fys[oy]
 		for ox := range outW {
@@ -25,6 +37,20 @@ func Resize(m []float32, w, h, outW, outH int) []float32 {
 		}
 	}
 	return out
+}
+
+// alignCornersTaps are bilinearTaps for align_corners=True.
+func alignCornersTaps(in, out int) (i0, i1 []int, f []float64) {
+	i0, i1, f = make([]int, out), make([]int, out), make([]float64, out)
+	for o := range out {
+		src := 0.0
+		if out > 1 {
+			src = float64(o) * float64(in-1) / float64(out-1)
+		}
+		lo := min(int(math.Floor(src)), in-1)
+		i0[o], i1[o], f[o] = lo, min(lo+1, in-1), src-float64(lo)
+	}
+	return
 }
 
 // bilinearTaps returns, for each output index, the two source indices and the weight of the second one.

@@ -31,8 +31,8 @@ const MethodLIME = "lime"
 var DefaultMethods = []string{"gradcam", "gradcam++", "layercam", "scorecam"}
 
 // MethodSpec is a parsed method string: NAME[@LAYER[+LAYER...]][:MODIFIER...] with modifiers tta (the 8
-// flips/rotations), flips (the 4 flips), smooth (noise averaging) and logprob (differentiate log p_k instead of
-// the logit). Examples: "gradcam", "gradcam@layer3+layer4", "gradcam++:tta", "gradcam:logprob:flips", "lime".
+// flips/rotations), flips (the 4 flips), smooth (noise averaging), logprob (differentiate log p_k instead of
+// the logit) and pgc (pytorch-grad-cam's formula where ours differs: gradcam++, eigencam, scorecam). Examples: "gradcam", "gradcam@layer3+layer4", "gradcam++:tta", "gradcam:logprob:flips", "lime".
 type MethodSpec struct {
 	Spec    string // as written
 	Name    string // a gradcam.Method or "lime"
@@ -40,6 +40,7 @@ type MethodSpec struct {
 	TTA     gradcam.TTAMode
 	Smooth  bool
 	LogProb bool
+	PGC     bool // pytorch-grad-cam's own formula (gradcam.Options.PGC)
 }
 
 // ParseMethods parses a comma-separated list of method specs.
@@ -82,8 +83,10 @@ func ParseMethod(s string) (MethodSpec, error) {
 				m.Smooth = true
 			case "logprob":
 				m.LogProb = true
+			case "pgc":
+				m.PGC = true
 			default:
-				return m, errors.Errorf("method %q: unknown modifier %q (want tta, flips, smooth or logprob)", s, mod)
+				return m, errors.Errorf("method %q: unknown modifier %q (want tta, flips, smooth, logprob or pgc)", s, mod)
 			}
 		}
 		rest = rest[:i]
@@ -101,7 +104,7 @@ func ParseMethod(s string) (MethodSpec, error) {
 	}
 	m.Name = rest
 	if m.Name == MethodLIME {
-		if m.Layers != nil || m.TTA != gradcam.TTANone || m.Smooth || m.LogProb {
+		if m.Layers != nil || m.TTA != gradcam.TTANone || m.Smooth || m.LogProb || m.PGC {
 			return m, errors.Errorf("method %q: lime takes no layers or modifiers", s)
 		}
 		return m, nil
@@ -115,7 +118,7 @@ func ParseMethod(s string) (MethodSpec, error) {
 	for _, k := range gradcam.Methods {
 		names = append(names, string(k))
 	}
-	return m, errors.Errorf("unknown method %q (known: %s; modifiers @layer+layer, :tta, :flips, :smooth)",
+	return m, errors.Errorf("unknown method %q (known: %s; modifiers @layer+layer, :tta, :flips, :smooth, :logprob, :pgc)",
 		s, strings.Join(names, ", "))
 }
 
@@ -149,7 +152,8 @@ func NewMapper(m *Model, spec MethodSpec, seed int64) (Mapper, error) {
 	if spec.LogProb {
 		opts.Score = gradcam.ScoreLogProb
 	}
-	if opts.Method == gradcam.ScoreCAM {
+	opts.PGC = spec.PGC
+	if opts.Method == gradcam.ScoreCAM && !spec.PGC {
 		opts.ScoreCAMTopK = 32 // the 32 most active channels carry nearly all of the map; bounds the cost
 	}
 	e, err := gradcam.NewExplainer(m.Backend, m.Store, m.Fn, opts)

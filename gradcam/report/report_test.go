@@ -36,7 +36,10 @@ func TestParseMethods(t *testing.T) {
 	if specs[3].Name != MethodLIME {
 		t.Errorf("spec 3 = %+v", specs[3])
 	}
-	for _, bad := range []string{"gradkam", "gradcam:blur", "gradcam@", "lime:tta", " , "} {
+	if s, err := ParseMethod("scorecam:pgc"); err != nil || !s.PGC || s.Name != "scorecam" {
+		t.Errorf("scorecam:pgc = %+v, %v", s, err)
+	}
+	for _, bad := range []string{"gradkam", "gradcam:blur", "gradcam@", "lime:tta", "lime:pgc", " , "} {
 		if _, err := ParseMethods(bad); err == nil {
 			t.Errorf("ParseMethods(%q): no error", bad)
 		}

@@ -120,7 +120,8 @@ type Explainer struct {
 
 	mu                             sync.Mutex
 	allExec, targetExec, probsExec *model.Exec
-	debugGrads                     bool // tests: also output the gradients [B,T,h,w,C] per layer
+	ablationExecs                  map[string]*model.Exec // AblationCAM, by layer
+	debugGrads                     bool                   // tests: also output the gradients [B,T,h,w,C] per layer
 }
 
 // NewExplainer validates the options and prepares (lazily compiled) executors.
@@ -207,8 +208,12 @@ func (e *Explainer) buildGraph(scope *model.Scope, inputs []*graph.Node, perImag
 	return outs
 }
 
-// scores are the class scores [B,K] whose gradients the gradient methods use (Options.Score).
+// scores are the class scores [B,K] whose gradients the gradient methods use (the method's own, else
+// Options.Score).
 func (e *Explainer) scores(logits *graph.Node) *graph.Node {
+	if e.spec.score != nil {
+		return e.spec.score(logits)
+	}
 	if e.opts.Score == ScoreLogProb {
 		return graph.LogSoftmax(logits, -1)
 	}
@@ -705,7 +710,7 @@ func (e *Explainer) collectBatch(out *passOut, outs []*tensors.Tensor, images []
 	}
 	numL := len(e.opts.Layers)
 	for l := range numL {
-		if err := e.collectLayer(&out.layers[l], outs[next+l], images, size, numK, batchTargets); err != nil {
+		if err := e.collectLayer(&out.layers[l], l, outs[next+l], images, size, numK, batchTargets); err != nil {
 			return errors.WithMessagef(err, "gradcam: maps of layer %q", e.opts.Layers[l])
 		}
 	}
@@ -726,7 +731,7 @@ func (e *Explainer) collectBatch(out *passOut, outs []*tensors.Tensor, images []
 
 // collectLayer appends one layer's maps of a batch to lo: the graph's maps [B,T,h,w], or, for host-side methods,
 // the maps the method computes from the activations [B,h,w,C].
-func (e *Explainer) collectLayer(lo *layerOut, o *tensors.Tensor, images [][]float32, size, numK int, targets []int) error {
+func (e *Explainer) collectLayer(lo *layerOut, layer int, o *tensors.Tensor, images [][]float32, size, numK int, targets []int) error {
 	nb := len(images)
 	flat, err := tensors.CopyFlatData[float32](o)
 	if err != nil {
@@ -736,7 +741,7 @@ func (e *Explainer) collectLayer(lo *layerOut, o *tensors.Tensor, images [][]flo
 	var maps [][][]float32
 	if e.spec.host != nil {
 		lo.h, lo.w = d[1], d[2]
-		maps, err = e.spec.host(e, hostInput{images: images, size: size, acts: flat[:nb*d[1]*d[2]*d[3]],
+		maps, err = e.spec.host(e, hostInput{layer: e.opts.Layers[layer], images: images, size: size, acts: flat[:nb*d[1]*d[2]*d[3]],
 			h: d[1], w: d[2], c: d[3], numK: numK, targets: targets})
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package gradcam
 
 import (
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
@@ -36,16 +37,34 @@ const (
 	// input size and min-max normalised, masks the input; the masked forward's class probability is the weight.
 	// Gradient-free; costs one forward per channel (bounded by Options.ScoreCAMTopK).
 	ScoreCAM Method = "scorecam"
+	// AblationCAM (Desai & Ramaswamy 2020): w_kc = (z_k - z_k^(c)) / z_k, z_k^(c) the logit with channel c of the
+	// target layer set to 0 (pytorch-grad-cam's ablation for a layer whose minimum is 0, as after a ReLU).
+	// Gradient-free; one forward per channel (bounded by Options.ScoreCAMTopK), all classes from the same forwards.
+	AblationCAM Method = "ablationcam"
+	// EigenGradCAM (pytorch-grad-cam): EigenCAM of the element-wise product G * A, per class; sign as EigenCAM's
+	// (positive covariance with the channel mean of G * A, i.e. with HiResCAM's map).
+	EigenGradCAM Method = "eigengradcam"
+	// FinerCAM (Zhang et al. 2025, pytorch-grad-cam's FinerWeightedTarget): Grad-CAM of the score
+	// sum_j p_j (z_k - z_j) / (sum_j p_j + 1e-9) over the 3 classes j whose logits are nearest z_k (alpha = 1):
+	// what sets class k apart from the classes it is confused with.
+	FinerCAM Method = "finercam"
+	// FEM (Fuad et al. 2020): w_c = share of positions where A_c > mean(A_c) + 2 std(A_c); map = sum_c w_c A_c.
+	// Gradient-free and class-independent.
+	FEM Method = "fem"
 )
 
 // Methods lists every method, in a stable order.
-var Methods = []Method{CAM, GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, EigenCAM, ScoreCAM}
+var Methods = []Method{CAM, GradCAM, GradCAMPlusPlus, XGradCAM, HiResCAM, LayerCAM, EigenCAM, ScoreCAM, AblationCAM,
+	EigenGradCAM, FinerCAM, FEM}
 
 // methodSpec is all a method contributes to the engine: channel weights, a spatial map, or (host) maps computed on
 // the host from the layer's activations with extra forward passes. Adding a method = one entry in methodSpecs (plus
 // its Method constant); the engine never tests which method it runs.
 type methodSpec struct {
 	needsGrad bool
+	// score replaces the class scores [B,K] (from the logits [B,K]) whose gradients the method uses; nil = the
+	// logits (or log-probabilities, Options.Score).
+	score func(logits *Node) *Node
 	// check validates the options for this method (e.g. CAM needs HeadWeights); nil = nothing to check.
 	check func(o Options) error
 	// weights returns channel weights [B,T,C] from a [B,h,w,C] and g [B,T,h,w,C] (g nil when !needsGrad).
@@ -71,6 +90,7 @@ type layerCtx struct {
 // hostInput is one batch of a host-side method's input: the (transformed) images, the activations acts [n,h,w,C]
 // (flat), the number of classes and the target class per image (nil: all classes).
 type hostInput struct {
+	layer         string
 	images        [][]float32
 	size          int
 	acts          []float32
@@ -98,7 +118,50 @@ var methodSpecs = map[Method]methodSpec{
 	EigenCAM: {spatial: func(_ *layerCtx, a, _ *Node) *Node {
 		return ExpandAxes(eigenProjection(a), 1)
 	}, pgc: &methodSpec{host: eigenCAMPGC}},
-	ScoreCAM: {host: (*Explainer).scoreCAM, pgc: &methodSpec{host: (*Explainer).scoreCAMPGC}},
+	ScoreCAM:    {host: (*Explainer).scoreCAM, pgc: &methodSpec{host: (*Explainer).scoreCAMPGC}},
+	AblationCAM: {host: (*Explainer).ablationCAM},
+	EigenGradCAM: {needsGrad: true, spatial: func(_ *layerCtx, a, g *Node) *Node {
+		dims := g.Shape().Dimensions // [B,T,h,w,C]
+		ga := Reshape(Mul(g, ExpandAxes(a, 1)), dims[0]*dims[1], dims[2], dims[3], dims[4])
+		return Reshape(eigenProjection(ga), dims[0], dims[1], dims[2], dims[3])
+	}},
+	FinerCAM: {needsGrad: true, score: finerScores, weights: func(_ *layerCtx, a, g *Node) *Node {
+		return ReduceMean(g, 2, 3)
+	}},
+	FEM: {spatial: func(_ *layerCtx, a, _ *Node) *Node {
+		mean := ReduceAndKeep(a, ReduceMean, 1, 2)
+		std := Sqrt(ReduceAndKeep(Square(Sub(a, mean)), ReduceMean, 1, 2)) // population std, as np.std
+		th := Add(mean, MulScalar(std, 2))
+		w := ReduceMean(ConvertDType(GreaterThan(a, th), a.DType()), 1, 2) // [B,C]
+		return weightedMap(a, ExpandAxes(w, 1))                            // [B,1,h,w]
+	}},
+}
+
+// finerComparisons is how many nearest classes FinerCAM contrasts with (pytorch-grad-cam's comparison_categories
+// [1,2,3]); fewer when the model has fewer classes.
+const finerComparisons = 3
+
+// finerScores are FinerCAM's scores [B,K]: for main class k, sum_j p_j (z_k - z_j) / (sum_j p_j + 1e-9) over the
+// finerComparisons classes j != k whose logits are nearest z_k (ties broken by class index). The choice of classes
+// carries no gradient; p_j = softmax(z)_j does.
+func finerScores(logits *Node) *Node {
+	numK := logits.Shape().Dimensions[1]
+	b := logits.Shape().Dimensions[0]
+	zk := ExpandAxes(logits, 2)            // [B,K,1]: main class k
+	zj := ExpandAxes(logits, 1)            // [B,1,K]: other class j
+	dist := StopGradient(Abs(Sub(zk, zj))) // [B,K,K]
+	dj := ExpandAxes(dist, 3)              // [B,K,J,1]
+	dj2 := ExpandAxes(dist, 2)             // [B,K,1,J']
+	idx := Iota(logits.Graph(), shapes.Make(dtypes.Int32, numK, numK), 0)
+	lowerIdx := LessThan(Transpose(idx, 0, 1), idx) // [J,J']: j' < j
+	before := Or(LessThan(dj2, dj), And(Equal(dj2, dj), BroadcastToDims(ExpandAxes(lowerIdx, 0, 1), b, numK, numK, numK)))
+	rank := ReduceSum(ConvertDType(before, logits.DType()), 3) // [B,K,J]: 0 for the main class itself
+	n := float64(min(finerComparisons, numK-1))
+	sel := And(GreaterOrEqual(rank, OnesLike(rank)), LessOrEqual(rank, AddScalar(ZerosLike(rank), n)))
+	p := ExpandAxes(Softmax(logits, -1), 1) // [B,1,J]
+	wp := Where(sel, BroadcastToShape(p, sel.Shape()), ZerosLike(rank))
+	num := ReduceSum(Mul(wp, Sub(zk, zj)), 2)
+	return Div(num, AddScalar(ReduceSum(wp, 2), 1e-9))
 }
 
 // gradCAMPlusPlusWeights: w_c = sum_ij relu(G) a_ij with a_ij = G^2 / (2G^2 + sum_ij(A) G^3); 0 where G == 0 or the

@@ -46,17 +46,62 @@ class TinyNet:
     def logits_from(self, l2):
         return l2.mean(dim=(2, 3)) @ self.head_w + self.head_b
 
+    def logits_from_layer(self, layer, a):
+        """The logits computed from feature map `layer` (for AblationCAM)."""
+        names = ("stem", "layer1", "layer2")
+        for (w, b, s), n in list(zip(self.convs, names))[names.index(layer) + 1:]:
+            a = F.relu(F.conv2d(a, w, b, stride=s, padding=1))
+        return self.logits_from(a)
+
     def __call__(self, x):
         feats = self.features(x)
         return self.logits_from(feats["layer2"]), feats
 
 
-def grads_all_classes(net, x, layer):
-    """A [N,C,h,w] and dlogit_k/dA for every class k: [N,K,C,h,w]."""
+def grads_all_classes(net, x, layer, score=None):
+    """A [N,C,h,w] and dscore_k/dA for every class k: [N,K,C,h,w]; score(logits) [N,K] defaults to the logits."""
     logits, feats = net(x.clone().requires_grad_(True))  # weights are plain tensors: the graph hangs off x
     a = feats[layer]
-    gs = [torch.autograd.grad(logits[:, k].sum(), a, retain_graph=True)[0] for k in range(logits.shape[1])]
+    s = logits if score is None else score(logits)
+    gs = [torch.autograd.grad(s[:, k].sum(), a, retain_graph=True)[0] for k in range(logits.shape[1])]
     return a.detach(), torch.stack(gs, 1)
+
+
+def finer_scores(logits):
+    """pytorch-grad-cam's FinerWeightedTarget (alpha 1) with each class k as the main one, compared with the 3
+    classes of nearest logit (argsort of |z - z_k|, positions 1..3)."""
+    out = []
+    for k in range(logits.shape[1]):
+        cols = []
+        for i in range(logits.shape[0]):
+            z = logits[i]
+            order = np.argsort(np.abs(z.detach().numpy() - z[k].item()), kind="stable")
+            comp = [int(j) for j in order[1:4]]
+            prob = torch.softmax(z, dim=-1)
+            num = sum(prob[j] * (z[k] - z[j]) for j in comp)
+            cols.append(num / (sum(prob[j] for j in comp) + 1e-9))
+        out.append(torch.stack(cols))
+    return torch.stack(out, 1)
+
+
+def ablation(net, a, layer):
+    """AblationCAM: w_kc = (z_k - z_k with channel c of A zeroed) / z_k."""
+    with torch.no_grad():
+        z = net.logits_from_layer(layer, a)  # [N,K]
+        ws = []
+        for c in range(a.shape[1]):
+            ab = a.clone()
+            ab[:, c] = 0
+            ws.append((z - net.logits_from_layer(layer, ab)) / z)
+        return weighted(a, torch.stack(ws, 2))  # [N,K,C]
+
+
+def fem(a, k=2):
+    """FEM as pytorch-grad-cam's fem.py: binary mask A > mean + k std (population std) per channel."""
+    means = a.mean(dim=(2, 3), keepdim=True)
+    stds = a.std(dim=(2, 3), unbiased=False, keepdim=True)
+    w = (a > means + k * stds).to(a.dtype).mean(dim=(2, 3))  # [N,C]
+    return (w[:, :, None, None] * a).sum(1)[:, None]  # [N,1,h,w]
 
 
 def safe_div(num, den):
@@ -69,7 +114,7 @@ def weighted(a, w):  # a [N,C,h,w], w [N,K,C] -> [N,K,h,w]
 
 def eigen(a):
     """First principal component projection of the position-centred activations, sign fixed to correlate
-    positively with the channel-mean map (pytorch-grad-cam get_2d_projection + sign convention)."""
+    positively with the channel-mean map (pytorch-grad-cam get_2d_projection + our sign convention)."""
     n, c, h, w = a.shape
     out = []
     for i in range(n):
@@ -107,7 +152,20 @@ def reference(net, x, method, layer):
     if method == "scorecam":
         a = net.features(x)[layer].detach()
         return F.relu(scorecam(net, x, a))
+    if method == "ablationcam":
+        a = net.features(x)[layer].detach()
+        return F.relu(ablation(net, a, layer))
+    if method == "fem":
+        a = net.features(x)[layer].detach()
+        return F.relu(fem(a)).expand(-1, net.head_w.shape[1], -1, -1)
+    if method == "finercam":
+        a, g = grads_all_classes(net, x, layer, finer_scores)
+        return F.relu(weighted(a, g.mean(dim=(3, 4))))
     a, g = grads_all_classes(net, x, layer)  # [N,C,h,w], [N,K,C,h,w]
+    if method == "eigengradcam":
+        ga = g * a[:, None]  # [N,K,C,h,w]
+        n, k = ga.shape[:2]
+        return F.relu(eigen(ga.reshape(n * k, *ga.shape[2:])).reshape(n, k, *ga.shape[3:]))
     a5 = a[:, None]
     if method == "gradcam":
         m = weighted(a, g.mean(dim=(3, 4)))

@@ -7,7 +7,8 @@ test images (images.npy [N,S,S]) and the engine's raw maps at layer resolution (
 The weights go into the PyTorch twin of the model (../torch_twin.py); every map is recomputed here with
 pytorch-grad-cam 1.5's formulas, written as its source writes them (base_cam.py get_cam_image, grad_cam.py,
 grad_cam_plusplus.py, xgrad_cam.py, hirescam.py, layer_cam.py, eigen_cam.py + utils/svd_on_activations.py,
-score_cam.py): numpy float32 activations and gradients from forward/backward hooks, one ClassifierOutputTarget
+score_cam.py, ablation_cam.py + ablation_layer.py, eigen_grad_cam.py, finer_cam.py + FinerWeightedTarget, fem.py):
+numpy float32 activations and gradients from forward/backward hooks, one ClassifierOutputTarget
 (the logit) per class. Prints a JSON report of per-map Pearson r per method and layer; exit status 1 if any map
 has r < 0.999 (EigenCAM: unless it matches the SVD's opposite sign, counted in sign_flipped; see README.md).
 """
@@ -36,8 +37,35 @@ def layer_module(net, name):
     return net.layers[int(name[len("layer"):]) - 1]
 
 
-def activations_and_grads(net, x, layer, k):
-    """pytorch-grad-cam's ActivationsAndGradients: the layer's output and d logit_k / d output, as numpy float32."""
+class FinerWeightedTarget:  # utils/model_targets.py
+    def __init__(self, main_category, comparison_categories, alpha):
+        self.main_category = main_category
+        self.comparison_categories = comparison_categories
+        self.alpha = alpha
+
+    def __call__(self, model_output):
+        select = lambda idx: model_output[idx] if model_output.ndim == 1 else model_output[..., idx]  # noqa: E731
+        wn = select(self.main_category)
+        prob = torch.softmax(model_output, dim=-1)
+        weights = [prob[idx] if model_output.ndim == 1 else prob[..., idx] for idx in self.comparison_categories]
+        numerator = sum(w * (wn - self.alpha * select(idx)) for w, idx in zip(weights, self.comparison_categories))
+        denominator = sum(weights)
+        return numerator / (denominator + 1e-9)
+
+
+def finer_targets(net, x, k):
+    """finer_cam.py forward with target_idx=k, comparison_categories [1,2,3], alpha 1."""
+    with torch.no_grad():
+        output_data = net(x).numpy()
+    target_logits = output_data[:, k]
+    sorted_indices = np.argsort(np.abs(output_data - target_logits[:, None]), axis=-1)
+    return [FinerWeightedTarget(int(sorted_indices[i, 0]), [int(sorted_indices[i, idx]) for idx in [1, 2, 3]], 1)
+            for i in range(output_data.shape[0])]
+
+
+def activations_and_grads(net, x, layer, k, targets=None):
+    """pytorch-grad-cam's ActivationsAndGradients: the layer's output and d target / d output (default target: the
+    logit k), as numpy float32."""
     store = {}
 
     def hook(_, __, out):
@@ -47,7 +75,10 @@ def activations_and_grads(net, x, layer, k):
     h = layer_module(net, layer).register_forward_hook(hook)
     out = net(x)
     net.zero_grad()
-    out[:, k].sum().backward()
+    if targets is None:
+        out[:, k].sum().backward()
+    else:
+        sum(t(o) for t, o in zip(targets, out)).backward()
     h.remove()
     return store["a"].detach().numpy(), store["g"].numpy()
 
@@ -84,7 +115,18 @@ def cam_weights(method, activations, grads):
     raise ValueError(method)
 
 
-def score_cam_weights(net, input_tensor, activations, k):  # score_cam.py with ClassifierOutputTarget(k)
+_forward_cache = {}
+
+
+def cached_outputs(key, run):
+    """The model outputs of one set of perturbed inputs, shared by the K targets (each target only reads its own
+    column of the same outputs, so this changes nothing in pytorch-grad-cam's formulas, only the run time)."""
+    if key not in _forward_cache:
+        _forward_cache[key] = run()
+    return _forward_cache[key]
+
+
+def score_cam_weights(net, input_tensor, activations, k, layer):  # score_cam.py with ClassifierOutputTarget(k)
     with torch.no_grad():
         upsample = torch.nn.UpsamplingBilinear2d(size=input_tensor.shape[-2:])
         upsampled = upsample(torch.from_numpy(activations))
@@ -93,26 +135,83 @@ def score_cam_weights(net, input_tensor, activations, k):  # score_cam.py with C
         maxs, mins = maxs[:, :, None, None], mins[:, :, None, None]
         upsampled = (upsampled - mins) / (maxs - mins + 1e-8)
         input_tensors = input_tensor[:, None, :, :] * upsampled[:, :, None, :, :]
+        def run():
+            return [torch.cat([net(tensor[i:i + 16]) for i in range(0, tensor.size(0), 16)]) for tensor in input_tensors]
+
+        outputs = cached_outputs(("scorecam", layer), run)
         scores = []
-        for tensor in input_tensors:
-            for i in range(0, tensor.size(0), 16):
-                scores.extend(o[k].item() for o in net(tensor[i:i + 16]))
+        for out in outputs:
+            scores.extend(o[k].item() for o in out)
         scores = torch.Tensor(scores).view(activations.shape[0], activations.shape[1])
         return torch.nn.Softmax(dim=-1)(scores).numpy()
+
+
+def ablation_cam_weights(net, input_tensor, layer, activations, k):
+    """ablation_cam.py + ablation_layer.py (all channels, batch 32), target ClassifierOutputTarget(k): the layer's
+    output replaced by the cached activations with one channel ablated (0 when the layer's min is 0)."""
+    module = layer_module(net, layer)
+    acts = torch.from_numpy(activations)
+    def run():
+        outs = []
+        for b in range(acts.shape[0]):
+            per = []
+            for i in range(0, acts.shape[1], 32):
+                chans = list(range(i, min(i + 32, acts.shape[1])))
+                output = acts[b].clone().unsqueeze(0).repeat(len(chans), 1, 1, 1)
+                for j, c in enumerate(chans):
+                    if torch.min(output) == 0:
+                        output[j, c, :] = 0
+                    else:
+                        output[j, c, :] = torch.min(output) - 1e7
+                h = module.register_forward_hook(lambda _, __, ___, o=output: o)
+                per.append(net(input_tensor[b:b + 1].repeat(len(chans), 1, 1, 1)))
+                h.remove()
+            outs.append(torch.cat(per))
+        return outs
+
+    with torch.no_grad():
+        original_scores = np.float32([o[k].item() for o in net(input_tensor)])
+        weights = []
+        for out in cached_outputs(("ablationcam", layer), run):
+            weights.extend(o[k].item() for o in out)
+    weights = np.float32(weights).reshape(activations.shape[:2])
+    original_scores = original_scores[:, None]
+    return (original_scores - weights) / original_scores
+
+
+def fem_cam(activations, k=2):  # fem.py
+    axis = (2, 3)
+    means = np.mean(activations, axis=axis)
+    stds = np.std(activations, axis=axis)
+    th = means + k * stds
+    weights_shape = list(means.shape) + [1] * len(axis)
+    th = th.reshape(weights_shape)
+    binary_mask = activations > th
+    weights = binary_mask.mean(axis=axis)
+    return (weights.reshape(weights_shape) * activations).sum(axis=1)
 
 
 def cam_image(net, x, method, layer, k, sign=1):
     """base_cam.py get_cam_image + the ReLU of compute_cam_per_layer, at layer resolution (before scale_cam_image).
     sign=-1 flips EigenCAM's SVD sign (to tell a sign difference from a wrong map)."""
-    a, g = activations_and_grads(net, x, layer, k)
+    targets = finer_targets(net, x, k) if method == "finercam" else None
+    a, g = activations_and_grads(net, x, layer, k, targets)
     if method == "hirescam":  # hirescam.py
         cam = (g * a).sum(axis=1)
     elif method == "layercam":  # layer_cam.py
         cam = (np.maximum(g, 0) * a).sum(axis=1)
     elif method == "eigencam":  # eigen_cam.py
         cam = sign * get_2d_projection(a)
+    elif method == "eigengradcam":  # eigen_grad_cam.py
+        cam = sign * get_2d_projection(g * a)
+    elif method == "fem":
+        cam = fem_cam(a)
+    elif method == "finercam":  # finer_cam.py, base_method GradCAM
+        cam = (np.mean(g, axis=(2, 3))[:, :, None, None] * a).sum(axis=1)
+    elif method == "ablationcam":
+        cam = (ablation_cam_weights(net, x, layer, a, k)[:, :, None, None] * a).sum(axis=1)
     else:
-        w = score_cam_weights(net, x, a, k) if method == "scorecam" else cam_weights(method, a, g)
+        w = score_cam_weights(net, x, a, k, layer) if method == "scorecam" else cam_weights(method, a, g)
         cam = (w[:, :, None, None] * a).sum(axis=1)
     return np.maximum(cam, 0)
 
@@ -167,7 +266,7 @@ def main():
         got = np.load(os.path.join(d, f))
         want = np.stack([cam_image(net, x, method, layer, k) for k in range(got.shape[1])], 1)
         flipped = None
-        if method == "eigencam":
+        if method in ("eigencam", "eigengradcam"):
             flipped = np.stack([cam_image(net, x, method, layer, k, -1) for k in range(got.shape[1])], 1)
         stats = compare(got, want, flipped)
         ok = ok and stats["below"] == stats["sign_flipped"] and stats["maps"] > 0

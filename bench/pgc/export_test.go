@@ -41,6 +41,10 @@ var compared = []struct {
 	{"layercam", gradcam.Options{Method: gradcam.LayerCAM}},
 	{"eigencam", gradcam.Options{Method: gradcam.EigenCAM, PGC: true}},
 	{"scorecam", gradcam.Options{Method: gradcam.ScoreCAM, PGC: true}},
+	{"ablationcam", gradcam.Options{Method: gradcam.AblationCAM}},
+	{"eigengradcam", gradcam.Options{Method: gradcam.EigenGradCAM}},
+	{"finercam", gradcam.Options{Method: gradcam.FinerCAM}},
+	{"fem", gradcam.Options{Method: gradcam.FEM}},
 }
 
 var layers = []string{"layer4", "layer3"}
@@ -170,7 +174,7 @@ func TestShippedModelAgainstPGC(t *testing.T) {
 		s := rep.Methods[name]
 		t.Logf("%-18s Pearson r min %.6f mean %.6f over %d maps (%d all-zero in both), %d below %.3f, %d of them sign-flipped",
 			name, s.MinR, s.MeanR, s.Maps, s.BothZero, s.Below, minR, s.SignFlipped)
-		if strings.HasPrefix(name, "eigencam@") {
+		if strings.HasPrefix(name, "eigencam@") || strings.HasPrefix(name, "eigengradcam@") {
 			// An SVD's sign is not part of the formula: LAPACK's gesdd (numpy) and gesvd (gonum) may pick opposite
 			// ones. Every map must match pytorch-grad-cam's with one sign or the other.
 			if s.Maps == 0 || s.Below != s.SignFlipped {

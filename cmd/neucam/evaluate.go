@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -95,10 +96,16 @@ func runEvaluate(args []string) error {
 		if err := rep.camTable.WriteTable(os.Stdout); err != nil {
 			return err
 		}
-		for _, m := range rep.Methods {
+		if len(rep.Faithfulness) > 0 {
+			fmt.Println("faithfulness (deletion AUC, Average Drop, ROAD MoRF: lower is better; insertion AUC, Increase in Confidence, ROAD LeRF: higher)")
+			fmt.Printf("%-24s %9s %9s %9s %9s %9s %9s %10s\n", "method", "deletion", "insertion", "avg_drop", "incr_conf",
+				"road_morf", "road_lerf", "sparseness")
+		}
+		for _, m := range append(slices.Clone(rep.Methods), metrics.BaselineCenterGaussian, metrics.BaselineRandom) {
 			if f, ok := rep.Faithfulness[m]; ok {
-				fmt.Printf("faithfulness %-24s deletion AUC %.3f (lower is better)  insertion AUC %.3f  (%g images)\n",
-					m, f["deletion_auc"], f["insertion_auc"], f["images"])
+				fmt.Printf("%-24s %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f %10.3f  (%g images)\n", m, f["deletion_auc"],
+					f["insertion_auc"], f["average_drop"], f["increase_in_confidence"], f["road_morf"], f["road_lerf"],
+					f["sparseness"], f["images"])
 			}
 		}
 		if ft := rep.FrameTest; ft != nil {

@@ -20,9 +20,10 @@ Writes OUT/index.html (self-contained report), OUT/images/*.png (one figure per 
 Unreadable files are listed with their reason and skipped; the exit status is non-zero only when no image could
 be processed.
 
-Methods: cam, gradcam, gradcam++, xgradcam, hirescam, layercam, eigencam, scorecam, lime;
+Methods: %s;
   NAME@LAYER[+LAYER] picks/fuses target layers (stem, layer1..layer4; default layer4),
-  NAME:tta averages the 8 flips/rotations, NAME:flips the 4 flips, NAME:smooth averages noisy copies.
+  NAME:tta averages the 8 flips/rotations, NAME:flips the 4 flips, NAME:smooth averages noisy copies,
+  NAME:logprob explains log p_k, NAME:pgc uses pytorch-grad-cam's formula (gradcam++, eigencam, scorecam).
 
 flags:
 `
@@ -41,7 +42,7 @@ func runExplain(args []string) error {
 	scale := fs.Int("scale", 1, "display upscaling of each tile")
 	seed := fs.Int64("seed", 1, "seed for randomised methods and baselines")
 	embed := fs.Int("embed", 200, "index.html inlines the figures of the first N images (most wrong first) and links the rest (0: all)")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), explainUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), explainUsage, report.MethodHelp()); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

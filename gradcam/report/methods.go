@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/compute"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/neucam/neucam/gradcam"
 	"github.com/neucam/neucam/gradcam/lime"
+	"github.com/neucam/neucam/gradcam/pixel"
 )
 
 // Model is what a report needs of a trained image classifier: a backend, its variables, the graph function with
@@ -103,23 +106,72 @@ func ParseMethod(s string) (MethodSpec, error) {
 		rest = rest[:i]
 	}
 	m.Name = rest
-	if m.Name == MethodLIME {
-		if m.Layers != nil || m.TTA != gradcam.TTANone || m.Smooth || m.LogProb || m.PGC {
-			return m, errors.Errorf("method %q: lime takes no layers or modifiers", s)
+	if full, ok := methodAliases[m.Name]; ok {
+		m.Name = full
+	}
+	var names []string
+	for _, f := range families {
+		if !slices.Contains(f.names, m.Name) {
+			names = append(names, f.names...)
+			continue
+		}
+		modified := m.TTA != gradcam.TTANone || m.Smooth || m.LogProb || m.PGC
+		if (m.Layers != nil && !f.layers && !slices.Contains(f.layerNames, m.Name)) || (modified && !f.modifiers) {
+			return m, errors.Errorf("method %q: %s takes no layers or modifiers", s, m.Name)
 		}
 		return m, nil
 	}
-	for _, known := range gradcam.Methods {
-		if string(known) == m.Name {
-			return m, nil
-		}
+	return m, errors.Errorf("unknown method %q (known: %s; aliases %v; modifiers @layer+layer, :tta, :flips, :smooth, :logprob, :pgc)",
+		s, strings.Join(names, ", "), methodAliases)
+}
+
+// family is one kind of method the report runs: its names, what the spec may carry and how to build its Mapper.
+// Adding a method to gradcam.Methods or pixel.Methods makes it available here; a new kind is one entry.
+type family struct {
+	names      []string
+	layers     bool     // @layer+layer allowed
+	layerNames []string // the only names of the family that take @layers, when !layers
+	modifiers  bool     // :tta, :flips, :smooth, :logprob, :pgc allowed
+	mapper     func(m *Model, spec MethodSpec, seed int64) (Mapper, error)
+}
+
+var families = []family{
+	{names: []string{MethodLIME}, mapper: newLIMEMapper},
+	{names: names(gradcam.Methods), layers: true, modifiers: true, mapper: newCAMMapper},
+	{names: names(pixel.Methods), layerNames: []string{string(pixel.GuidedGradCAM)}, mapper: newPixelMapper},
+}
+
+// methodAliases are other names accepted for methods (as other libraries call them).
+var methodAliases = map[string]string{
+	"ig":             string(pixel.IntegratedGradients),
+	"guidedgradcam":  string(pixel.GuidedGradCAM),
+	"guidedbackprop": string(pixel.GuidedBackprop),
+	"gradcampp":      string(gradcam.GradCAMPlusPlus),
+	"ablation-cam":   string(gradcam.AblationCAM),
+	"eigen-grad-cam": string(gradcam.EigenGradCAM),
+	"finer-cam":      string(gradcam.FinerCAM),
+	"noisetunnel":    string(pixel.SmoothGrad),
+}
+
+// MethodHelp lists every method name and the aliases, for usage texts.
+func MethodHelp() string {
+	var all []string
+	for _, f := range families {
+		all = append(all, f.names...)
 	}
-	names := []string{MethodLIME}
-	for _, k := range gradcam.Methods {
-		names = append(names, string(k))
+	var aliases []string
+	for _, a := range slices.Sorted(maps.Keys(methodAliases)) {
+		aliases = append(aliases, a+"="+methodAliases[a])
 	}
-	return m, errors.Errorf("unknown method %q (known: %s; modifiers @layer+layer, :tta, :flips, :smooth, :logprob, :pgc)",
-		s, strings.Join(names, ", "))
+	return strings.Join(all, ", ") + " (aliases " + strings.Join(aliases, ", ") + ")"
+}
+
+func names[T ~string](ms []T) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = string(m)
+	}
+	return out
 }
 
 // Mapper computes, for a batch of S*S images, the class probabilities [N][K] and one map per class
@@ -130,11 +182,35 @@ type Mapper interface {
 
 // NewMapper builds the Mapper of one method for m.
 func NewMapper(m *Model, spec MethodSpec, seed int64) (Mapper, error) {
-	if spec.Name == MethodLIME {
-		opts := lime.DefaultOptions()
-		opts.Seed = seed
-		return &limeMapper{model: m, opts: opts}, nil
+	for _, f := range families {
+		if slices.Contains(f.names, spec.Name) {
+			return f.mapper(m, spec, seed)
+		}
 	}
+	return nil, errors.Errorf("unknown method %q", spec.Name)
+}
+
+func newLIMEMapper(m *Model, _ MethodSpec, seed int64) (Mapper, error) {
+	opts := lime.DefaultOptions()
+	opts.Seed = seed
+	return &limeMapper{model: m, opts: opts}, nil
+}
+
+// newPixelMapper builds a gradcam/pixel method (guided-gradcam's Grad-CAM on spec's or the model's layers).
+func newPixelMapper(m *Model, spec MethodSpec, seed int64) (Mapper, error) {
+	opts := pixel.DefaultOptions(pixel.Method(spec.Name))
+	opts.Layers, opts.Seed = spec.Layers, uint64(seed)
+	if len(opts.Layers) == 0 {
+		opts.Layers = m.Layers
+	}
+	e, err := pixel.NewExplainer(m.Backend, m.Store, m.Fn, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &camMapper{e: e, size: m.Size}, nil
+}
+
+func newCAMMapper(m *Model, spec MethodSpec, seed int64) (Mapper, error) {
 	layers := spec.Layers
 	if len(layers) == 0 {
 		layers = m.Layers
@@ -164,7 +240,9 @@ func NewMapper(m *Model, spec MethodSpec, seed int64) (Mapper, error) {
 }
 
 type camMapper struct {
-	e    *gradcam.Explainer
+	e interface {
+		Explain(images [][]float32, size int, targets ...int) (*gradcam.Result, error)
+	}
 	size int
 }
 

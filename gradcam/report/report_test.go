@@ -39,7 +39,11 @@ func TestParseMethods(t *testing.T) {
 	if s, err := ParseMethod("scorecam:pgc"); err != nil || !s.PGC || s.Name != "scorecam" {
 		t.Errorf("scorecam:pgc = %+v, %v", s, err)
 	}
-	for _, bad := range []string{"gradkam", "gradcam:blur", "gradcam@", "lime:tta", "lime:pgc", " , "} {
+	all := "guided-gradcam@layer3,integrated-gradients,smoothgrad,vargrad,occlusion,guided-backprop,ablationcam,eigengradcam,finercam,fem,ig"
+	if specs, err := ParseMethods(all); err != nil || len(specs) != 11 || specs[10].Name != "integrated-gradients" {
+		t.Errorf("ParseMethods(%q) = %+v, %v", all, specs, err)
+	}
+	for _, bad := range []string{"gradkam", "gradcam:blur", "gradcam@", "lime:tta", "lime:pgc", "smoothgrad@layer4", "occlusion:tta", " , "} {
 		if _, err := ParseMethods(bad); err == nil {
 			t.Errorf("ParseMethods(%q): no error", bad)
 		}

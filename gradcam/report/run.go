@@ -451,13 +451,21 @@ func (r *Results) WriteTable(w io.Writer) error {
 type faithfulness struct {
 	names      []string
 	count      int
-	del, ins   map[string][]float64
+	scores     map[string]map[string][]float64 // method -> metric key -> per-image values
 	predictors map[*Model]heatmap.Predictor
 }
 
+// faithfulnessKeys are the per-image faithfulness scores, in the order of the JSON and the table.
+var faithfulnessKeys = []string{"deletion_auc", "insertion_auc", "average_drop", "increase_in_confidence",
+	"road_morf", "road_lerf", "sparseness"}
+
 func newFaithfulness(names []string) *faithfulness {
-	return &faithfulness{names: names, del: map[string][]float64{}, ins: map[string][]float64{},
-		predictors: map[*Model]heatmap.Predictor{}}
+	names = append(slices.Clone(names), faithfulnessBaselines...)
+	f := &faithfulness{names: names, scores: map[string]map[string][]float64{}, predictors: map[*Model]heatmap.Predictor{}}
+	for _, n := range names {
+		f.scores[n] = map[string][]float64{}
+	}
+	return f
 }
 
 // add scores the images idx of a batch: each method's map of the true class, deletion and insertion curves packed
@@ -484,28 +492,69 @@ func (f *faithfulness) add(m *Model, pix [][]float32, allMaps [][][][]float32, s
 		for j, i := range idx {
 			maps[j] = allMaps[mi][i][classes[j]]
 		}
-		del, err := metrics.DeletionBatch(pred, imgs, maps, classes, m.Size, opts)
-		if err != nil {
-			return errors.WithMessagef(err, "deletion, method %s", name)
+		if err := f.score(name, pred, imgs, maps, classes, m.Size, opts); err != nil {
+			return errors.WithMessagef(err, "method %s", name)
 		}
-		ins, err := metrics.InsertionBatch(pred, imgs, maps, classes, m.Size, opts)
-		if err != nil {
-			return errors.WithMessagef(err, "insertion, method %s", name)
+	}
+	// Baselines: the chance level (a new noise map per image) and the centre bias.
+	rng := rand.New(rand.NewPCG(uint64(f.count+1), 0xfa17))
+	center := metrics.CenterGaussian(m.Size, m.Size, 0)
+	for _, name := range faithfulnessBaselines {
+		maps := make([][]float32, len(idx))
+		for j := range maps {
+			maps[j] = center
+			if name == metrics.BaselineRandom {
+				maps[j] = metrics.Random(m.Size, m.Size, rng)
+			}
 		}
-		for j := range idx {
-			f.del[name] = append(f.del[name], del[j].AUC)
-			f.ins[name] = append(f.ins[name], ins[j].AUC)
+		if err := f.score(name, pred, imgs, maps, classes, m.Size, opts); err != nil {
+			return errors.WithMessagef(err, "baseline %s", name)
 		}
 	}
 	f.count += len(idx)
 	return nil
 }
 
+// faithfulnessBaselines are the maps scored beside the methods (a uniform map has no pixel order to test).
+var faithfulnessBaselines = []string{metrics.BaselineCenterGaussian, metrics.BaselineRandom}
+
+// score adds one method's faithfulness scores of the images: RISE deletion/insertion AUC, Average Drop and
+// Increase in Confidence, ROAD MoRF/LeRF, and the map's sparseness.
+func (f *faithfulness) score(name string, pred heatmap.Predictor, imgs, maps [][]float32, classes []int, size int, opts metrics.CurveOptions) error {
+	del, err := metrics.DeletionBatch(pred, imgs, maps, classes, size, opts)
+	if err != nil {
+		return errors.WithMessage(err, "deletion")
+	}
+	ins, err := metrics.InsertionBatch(pred, imgs, maps, classes, size, opts)
+	if err != nil {
+		return errors.WithMessage(err, "insertion")
+	}
+	conf, err := metrics.ConfidenceBatch(pred, imgs, maps, classes)
+	if err != nil {
+		return errors.WithMessage(err, "confidence")
+	}
+	road, err := metrics.ROADBatch(pred, imgs, maps, classes, size, uint64(f.count+1))
+	if err != nil {
+		return errors.WithMessage(err, "ROAD")
+	}
+	s := f.scores[name]
+	for j := range imgs {
+		for key, v := range map[string]float64{"deletion_auc": del[j].AUC, "insertion_auc": ins[j].AUC,
+			"average_drop": conf[j].Drop, "increase_in_confidence": conf[j].Increase, "road_morf": road[j].MoRF,
+			"road_lerf": road[j].LeRF, "sparseness": metrics.Sparseness(maps[j])} {
+			s[key] = append(s[key], v)
+		}
+	}
+	return nil
+}
+
 func (f *faithfulness) means() map[string]map[string]float64 {
 	out := map[string]map[string]float64{}
 	for _, name := range f.names {
-		out[name] = map[string]float64{"deletion_auc": mean(f.del[name]), "insertion_auc": mean(f.ins[name]),
-			"images": float64(f.count)}
+		out[name] = map[string]float64{"images": float64(f.count)}
+		for _, key := range faithfulnessKeys {
+			out[name][key] = mean(f.scores[name][key])
+		}
 	}
 	return out
 }

@@ -6,22 +6,25 @@ import (
 )
 
 // shape returns the pixels (w*h, row-major) of one defect of the class, placed at random inside the image.
+// Sizes scale with the shorter side s; strokes and dots are thickened by k = max(1, s/96) so that they stay
+// visible after large images are resized to the model's input.
 func shape(rng *rand.Rand, class, w, h int) []bool {
 	s := float64(min(w, h))
+	k := max(1, s/96)
 	cx, cy := 0.15*float64(w)+0.7*float64(w)*rng.Float64(), 0.15*float64(h)+0.7*float64(h)*rng.Float64()
 	switch ClassNames[class] {
 	case "blob":
 		return blob(rng, w, h, cx, cy, s*(0.08+0.08*rng.Float64()))
 	case "line":
-		return line(rng, w, h, cx, cy)
+		return line(rng, w, h, cx, cy, k)
 	case "speckle":
-		return speckle(rng, w, h, cx, cy, s*(0.10+0.08*rng.Float64()))
+		return speckle(rng, w, h, cx, cy, s*(0.10+0.08*rng.Float64()), k)
 	case "scale":
 		return scale(rng, w, h, cx, cy)
 	case "ring":
-		return ring(w, h, cx, cy, s*(0.09+0.08*rng.Float64()), 1.5+rng.Float64())
+		return ring(w, h, cx, cy, s*(0.09+0.08*rng.Float64()), k*(1.5+rng.Float64()))
 	default: // crack
-		return crack(rng, w, h, cx, cy, s)
+		return crack(rng, w, h, cx, cy, s, k)
 	}
 }
 
@@ -65,19 +68,19 @@ func segDist(x, y, ax, ay, bx, by float64) float64 {
 }
 
 // line: a straight scratch 35-70% of the image width long, 1-2.5 px wide, at any angle.
-func line(rng *rand.Rand, w, h int, cx, cy float64) []bool {
+func line(rng *rand.Rand, w, h int, cx, cy, k float64) []bool {
 	half := float64(w) * (0.175 + 0.175*rng.Float64())
 	th := math.Pi * rng.Float64()
 	ax, ay, bx, by := cx-half*math.Cos(th), cy-half*math.Sin(th), cx+half*math.Cos(th), cy+half*math.Sin(th)
-	width := 0.5 + 0.75*rng.Float64()
+	width := k * (0.5 + 0.75*rng.Float64())
 	return fill(w, h, func(x, y float64) bool { return segDist(x, y, ax, ay, bx, by) < width })
 }
 
 // speckle: 20-40 small dots scattered (Gaussian) around a centre.
-func speckle(rng *rand.Rand, w, h int, cx, cy, r float64) []bool {
+func speckle(rng *rand.Rand, w, h int, cx, cy, r, k float64) []bool {
 	m := make([]bool, w*h)
 	for range 20 + rng.IntN(21) {
-		dx, dy, rad := cx+0.5*r*rng.NormFloat64(), cy+0.5*r*rng.NormFloat64(), 0.8+1.2*rng.Float64()
+		dx, dy, rad := cx+0.5*r*rng.NormFloat64(), cy+0.5*r*rng.NormFloat64(), k*(0.8+1.2*rng.Float64())
 		for y := max(0, int(dy-rad)-1); y < min(h, int(dy+rad)+2); y++ {
 			for x := max(0, int(dx-rad)-1); x < min(w, int(dx+rad)+2); x++ {
 				if math.Hypot(float64(x)+0.5-dx, float64(y)+0.5-dy) < rad {
@@ -107,7 +110,7 @@ func ring(w, h int, cx, cy, r, t float64) []bool {
 }
 
 // crack: a jagged random walk with one branch, 1-1.5 px wide.
-func crack(rng *rand.Rand, w, h int, cx, cy, s float64) []bool {
+func crack(rng *rand.Rand, w, h int, cx, cy, s, k float64) []bool {
 	type seg struct{ ax, ay, bx, by float64 }
 	var segs []seg
 	walk := func(x, y, dir float64, steps int) {
@@ -124,7 +127,7 @@ func crack(rng *rand.Rand, w, h int, cx, cy, s float64) []bool {
 	walk(cx, cy, dir+math.Pi, 6+rng.IntN(5))
 	b := segs[rng.IntN(len(segs))]
 	walk(b.bx, b.by, dir+math.Pi/2*(2*float64(rng.IntN(2))-1), 3+rng.IntN(4))
-	width := 0.6 + 0.5*rng.Float64()
+	width := k * (0.6 + 0.5*rng.Float64())
 	return fill(w, h, func(x, y float64) bool {
 		for _, sg := range segs {
 			if segDist(x, y, sg.ax, sg.ay, sg.bx, sg.by) < width {

@@ -214,7 +214,7 @@ func (c *Classifier) run(pix [][]float32, wantLogits bool) (probs [][]float32, e
 	exec := c.execs[wantLogits]
 	if exec == nil {
 		exec, err = model.NewExec(c.backend, c.store, func(scope *model.Scope, images *Node) *Node {
-			logits, _ := Model(scope, images)
+			logits := Logits(scope, images)
 			if wantLogits {
 				return logits
 			}

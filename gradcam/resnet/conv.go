@@ -17,10 +17,15 @@ func Conv2D(scope *model.Scope, x *Node, outChannels, kernel, stride int) *Node 
 
 // conv2D is Conv2D with a padding mode (PadZeros or PadReflect).
 func conv2D(scope *model.Scope, x *Node, outChannels, kernel, stride int, padding string) *Node {
+	return Im2ColConvPad(x, convKernel(scope, x, outChannels, kernel), stride, padding)
+}
+
+// convKernel returns the value of scope's variable "weights" [K,K,Cin,Cout] for inputs like x [B,H,W,Cin].
+func convKernel(scope *model.Scope, x *Node, outChannels, kernel int) *Node {
 	inChannels := x.Shape().Dimensions[3]
-	w := scope.WithInitializer(initializer.HeFn(scope)).
-		VariableWithShape("weights", shapes.Make(x.DType(), kernel, kernel, inChannels, outChannels))
-	return Im2ColConvPad(x, w.NodeValue(x.Graph()), stride, padding)
+	return scope.WithInitializer(initializer.HeFn(scope)).
+		VariableWithShape("weights", shapes.Make(x.DType(), kernel, kernel, inChannels, outChannels)).
+		NodeValue(x.Graph())
 }
 
 // Im2ColConv convolves x [B,H,W,Cin] with kernel [K,K,Cin,Cout] (K odd, zero padding (K-1)/2 each side)

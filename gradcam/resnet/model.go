@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers/activation"
@@ -201,7 +202,22 @@ func ConfigFromStore(store *model.Store) Config {
 // images: [B,S,S,1] float32 in [0,1]. Returns logits [B,K] (K = the config's NumClasses) and the post-ReLU feature maps
 // "stem", "layer1".."layer4", each [B,h,w,C]. The head is GAP + dense, so CAM applies to "layer4".
 // Batch norm uses batch statistics when the graph is a training graph, running averages otherwise.
+// The batch runs as NumBatchParts parallel parts (see Parts), joined at each returned feature map so
+// that gradients with respect to the features see the whole batch; use Logits when the features are
+// not needed.
 func Model(scope *model.Scope, images *Node) (logits *Node, features map[string]*Node) {
+	return forward(scope, images, true, NumBatchParts(images.Shape().Dimensions[0]))
+}
+
+// Logits is Model without the feature maps: the parts stay apart from the input to the logits (for
+// training and plain prediction).
+func Logits(scope *model.Scope, images *Node) *Node {
+	logits, _ := forward(scope, images, false, NumBatchParts(images.Shape().Dimensions[0]))
+	return logits
+}
+
+// forward builds the network on nParts parts of the batch.
+func forward(scope *model.Scope, images *Node, withFeatures bool, nParts int) (logits *Node, features map[string]*Node) {
 	cfg := ConfigFromStore(scope.Store())
 	if err := cfg.Validate(); err != nil {
 		panic(err)
@@ -210,20 +226,28 @@ func Model(scope *model.Scope, images *Node) (logits *Node, features map[string]
 		exceptions.Panicf("resnet.Model: images must be [B,S,S,1], got %s", images.Shape())
 	}
 	s := scope.In("resnet")
-	x := MulScalar(AddScalar(images, -cfg.Mean), 1/cfg.Std)
+	x := SplitBatch(MulScalar(AddScalar(images, -cfg.Mean), 1/cfg.Std), nParts)
 	features = make(map[string]*Node, len(LayerNames))
+	keep := func(name string, x Parts) Parts {
+		if !withFeatures {
+			return x
+		}
+		joined := x.Join()
+		features[name] = joined
+		return SplitBatch(joined, len(x))
+	}
 
 	pad := cfg.padding()
-	stem := s.In("stem")
-	x = activation.Relu(batchNorm(stem.In("bn"), conv2D(stem.In("conv"), x, cfg.Widths[0], 3, cfg.Strides[0], pad)))
-	features["stem"] = x
+	x = keep("stem", relu(convBN(s.In("stem"), "conv", "bn", x, cfg.Widths[0], 3, cfg.Strides[0], pad)))
 	for i, w := range cfg.Widths {
 		name := LayerNames[i+1]
-		x = basicBlock(s.In("%s", name), x, w, cfg.Strides[i+1], pad)
-		features[name] = x
+		x = keep(name, basicBlock(s.In("%s", name), x, w, cfg.Strides[i+1], pad))
 	}
-	return classHead(s.In("head"), x, cfg), features
+	head := s.In("head")
+	return x.Map(func(y *Node) *Node { return classHead(head, y, cfg) }).Join(), features
 }
+
+func relu(p Parts) Parts { return p.Map(activation.Relu) }
 
 // classHead turns the last feature map x [B,h,w,C] into logits [B,K] with the variables "weights" [C,K] and
 // "biases" [K] (the same for every head, so CAM's W.A is each head's class map).
@@ -267,14 +291,14 @@ func topKPool(maps *Node, frac float64) *Node {
 
 // basicBlock: relu(bn2(conv3x3(relu(bn1(conv3x3(x, stride))))) + shortcut), the shortcut being a
 // 1x1 conv + BN when the shape changes.
-func basicBlock(s *model.Scope, x *Node, width, stride int, pad string) *Node {
-	y := activation.Relu(batchNorm(s.In("bn1"), conv2D(s.In("conv1"), x, width, 3, stride, pad)))
-	y = batchNorm(s.In("bn2"), conv2D(s.In("conv2"), y, width, 3, 1, pad))
+func basicBlock(s *model.Scope, x Parts, width, stride int, pad string) Parts {
+	y := relu(convBN(s, "conv1", "bn1", x, width, 3, stride, pad))
+	y = convBN(s, "conv2", "bn2", y, width, 3, 1, pad)
 	shortcut := x
-	if stride != 1 || x.Shape().Dimensions[3] != width {
-		shortcut = batchNorm(s.In("down_bn"), conv2D(s.In("down_conv"), x, width, 1, stride, pad))
+	if stride != 1 || x[0].Shape().Dimensions[3] != width {
+		shortcut = convBN(s, "down_conv", "down_bn", x, width, 1, stride, pad)
 	}
-	return activation.Relu(Add(y, shortcut))
+	return relu(y.Zip(shortcut, Add))
 }
 
 // Batch-norm constants, as PyTorch's defaults so the PyTorch twin matches exactly.
@@ -283,33 +307,76 @@ const (
 	bnMomentum = 0.1
 )
 
-// batchNorm over the channels (last axis) of x [B,H,W,C]. Variables: "scale", "offset" (trainable),
-// "mean", "variance" (running averages). It is written out here rather than norm.BatchNorm because
-// the pure-Go backend lacks BatchNormForTraining and because the gradient must flow through the batch
-// statistics (norm.BatchNorm's graph version stops it).
-func batchNorm(s *model.Scope, x *Node) *Node {
-	g := x.Graph()
-	c := x.Shape().Dimensions[x.Rank()-1]
-	vs := shapes.Make(x.DType(), c)
-	scale := s.WithInitializer(initializer.One).VariableWithShape("scale", vs)
-	offset := s.WithInitializer(initializer.Zero).VariableWithShape("offset", vs)
-	meanVar := s.WithInitializer(initializer.Zero).VariableWithShape("mean", vs).SetTrainable(false)
-	varVar := s.WithInitializer(initializer.One).VariableWithShape("variance", vs).SetTrainable(false)
+// convBN is batch norm (scope s.In(bn)) of the convolution (scope s.In(conv), conv2D) of each part of x.
+// In inference the batch norm is folded into the kernel: conv(x, W*m) + a, with m = scale/sqrt(var+eps)
+// and a = offset - mean*m per output channel, one pass over the output instead of two.
+func convBN(s *model.Scope, conv, bn string, x Parts, width, k, stride int, pad string) Parts {
+	w := convKernel(s.In("%s", conv), x[0], width, k)
+	g := x[0].Graph()
+	if s.IsTraining(g) || !foldBatchNorm {
+		return batchNorm(s.In("%s", bn), x.Map(func(y *Node) *Node { return Im2ColConvPad(y, w, stride, pad) }))
+	}
+	v := newBNVars(s.In("%s", bn), w.DType(), width)
+	mul, add := v.affine(g, v.mean.NodeValue(g), v.variance.NodeValue(g))
+	folded := Mul(w, Reshape(mul, 1, 1, 1, width))
+	add4 := Reshape(add, 1, 1, 1, width)
+	return x.Map(func(y *Node) *Node { return Add(Im2ColConvPad(y, folded, stride, pad), add4) })
+}
 
+// foldBatchNorm: convBN folds batch norm into the kernel in inference (false only in tests, to compare).
+var foldBatchNorm = true
+
+// bnVars are a batch norm's variables: "scale", "offset" (trainable), "mean", "variance" (running
+// averages).
+type bnVars struct{ scale, offset, mean, variance *model.Variable }
+
+func newBNVars(s *model.Scope, dtype dtypes.DType, c int) bnVars {
+	vs := shapes.Make(dtype, c)
+	return bnVars{
+		scale:    s.WithInitializer(initializer.One).VariableWithShape("scale", vs),
+		offset:   s.WithInitializer(initializer.Zero).VariableWithShape("offset", vs),
+		mean:     s.WithInitializer(initializer.Zero).VariableWithShape("mean", vs).SetTrainable(false),
+		variance: s.WithInitializer(initializer.One).VariableWithShape("variance", vs).SetTrainable(false),
+	}
+}
+
+// affine returns the per-channel mul and add with y = (x-mean) * scale/sqrt(var+eps) + offset = x*mul + add.
+func (v bnVars) affine(g *Graph, mean, variance *Node) (mul, add *Node) {
+	mul = Mul(v.scale.NodeValue(g), Reciprocal(Sqrt(AddScalar(variance, bnEpsilon))))
+	add = Sub(v.offset.NodeValue(g), Mul(mean, mul))
+	return mul, add
+}
+
+// batchNorm over the channels (last axis) of the parts of x [B,H,W,C] (variables: bnVars). It is written
+// out here rather than norm.BatchNorm because the pure-Go backend lacks BatchNormForTraining, because the
+// gradient must flow through the batch statistics (norm.BatchNorm's graph version stops it), and because
+// the statistics are over the whole batch, i.e. over all parts together.
+func batchNorm(s *model.Scope, x Parts) Parts {
+	g := x[0].Graph()
+	c := x[0].Shape().Dimensions[3]
+	v := newBNVars(s, x[0].DType(), c)
 	var mean, variance *Node
 	if s.IsTraining(g) {
-		axes := []int{0, 1, 2}
-		mean = ReduceMean(x, axes...)
-		variance = ReduceMean(Square(Sub(x, Reshape(mean, 1, 1, 1, c))), axes...)
+		d := x[0].Shape().Dimensions
+		inv := 1 / float64(x.batch()*d[1]*d[2])
+		sumParts := func(p Parts) *Node {
+			total := ReduceSum(p[0], 0, 1, 2)
+			for _, y := range p[1:] {
+				total = Add(total, ReduceSum(y, 0, 1, 2))
+			}
+			return MulScalar(total, inv)
+		}
+		mean = sumParts(x)
+		m4 := Reshape(mean, 1, 1, 1, c)
+		variance = sumParts(x.Map(func(y *Node) *Node { return Square(Sub(y, m4)) }))
 		m := bnMomentum
-		meanVar.SetNodeValue(Add(MulScalar(meanVar.NodeValue(g), 1-m), MulScalar(StopGradient(mean), m)))
-		varVar.SetNodeValue(Add(MulScalar(varVar.NodeValue(g), 1-m), MulScalar(StopGradient(variance), m)))
+		v.mean.SetNodeValue(Add(MulScalar(v.mean.NodeValue(g), 1-m), MulScalar(StopGradient(mean), m)))
+		v.variance.SetNodeValue(Add(MulScalar(v.variance.NodeValue(g), 1-m), MulScalar(StopGradient(variance), m)))
 	} else {
-		mean = meanVar.NodeValue(g)
-		variance = varVar.NodeValue(g)
+		mean = v.mean.NodeValue(g)
+		variance = v.variance.NodeValue(g)
 	}
-	// y = (x-mean) * scale/sqrt(var+eps) + offset, folded into one multiply-add per element.
-	mul := Mul(scale.NodeValue(g), Reciprocal(Sqrt(AddScalar(variance, bnEpsilon))))
-	add := Sub(offset.NodeValue(g), Mul(mean, mul))
-	return Add(Mul(x, Reshape(mul, 1, 1, 1, c)), Reshape(add, 1, 1, 1, c))
+	mul, add := v.affine(g, mean, variance)
+	mul4, add4 := Reshape(mul, 1, 1, 1, c), Reshape(add, 1, 1, 1, c)
+	return x.Map(func(y *Node) *Node { return Add(Mul(y, mul4), add4) })
 }

@@ -308,3 +308,145 @@ func TestClassesStoredInModel(t *testing.T) {
 		}
 	}
 }
+
+// TestPartsMatchWholeBatch: the network split into parts (Parts) computes the same logits, feature maps,
+// batch-norm running statistics and weight gradients as the whole batch in one piece, in training and
+// in inference mode, including parts of unequal size.
+func TestPartsMatchWholeBatch(t *testing.T) {
+	lse := tinyConfig()
+	lse.Padding, lse.Head, lse.HeadParam = PadReflect, HeadLSE, 4
+	for _, cfg := range []Config{tinyConfig(), lse} {
+		testPartsMatch(t, cfg)
+	}
+}
+
+func testPartsMatch(t *testing.T, cfg Config) {
+	backend := testBackend(t)
+	x, _ := randomBatch(rand.New(rand.NewPCG(9, 10)), 5, cfg.Size)
+	run := func(nParts int, training bool) []*tensors.Tensor {
+		store := model.NewStore()
+		SetConfig(store, cfg)
+		if err := store.SetRNGStateFromSeed(3); err != nil {
+			t.Fatal(err)
+		}
+		exec, err := model.NewExec(backend, store, func(scope *model.Scope, images *Node) []*Node {
+			scope.Store().SetTraining(images.Graph(), training)
+			logits, feats := forward(scope, images, true, nParts)
+			out := []*Node{logits}
+			for _, n := range LayerNames {
+				out = append(out, feats[n])
+			}
+			if training {
+				loss := ReduceAllSum(Mul(logits, logits))
+				var vars []*Node
+				for v := range scope.Store().IterVariables() {
+					if v.Trainable && strings.HasSuffix(v.Path(), "weights") {
+						vars = append(vars, v.NodeValue(images.Graph()))
+					}
+				}
+				out = append(out, Gradient(loss, vars...)...)
+				for v := range scope.Store().IterVariables() {
+					if strings.HasSuffix(v.Path(), "/mean") || strings.HasSuffix(v.Path(), "/variance") {
+						out = append(out, v.NodeValue(images.Graph()))
+					}
+				}
+			}
+			return out
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, err := exec.Call(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return outs
+	}
+	for _, training := range []bool{false, true} {
+		want := run(1, training)
+		for _, n := range []int{2, 3} {
+			got := run(n, training)
+			if len(got) != len(want) {
+				t.Fatalf("parts %d training %v: %d outputs, want %d", n, training, len(got), len(want))
+			}
+			for i := range want {
+				g, w := flat32(t, got[i]), flat32(t, want[i])
+				scale, maxDiff := 1.0, 0.0
+				for j := range w {
+					scale = max(scale, math.Abs(float64(w[j])))
+					maxDiff = max(maxDiff, math.Abs(float64(g[j]-w[j])))
+				}
+				if maxDiff > 1e-5*scale {
+					t.Errorf("%s/%s: parts %d training %v output %d: max diff %g (scale %g)", cfg.Padding, cfg.Head, n,
+						training, i, maxDiff, scale)
+				}
+			}
+		}
+	}
+}
+
+// TestFoldedBatchNormMatches: inference with batch norm folded into the conv kernels gives the logits and
+// feature maps of the unfolded network (trained running statistics, not the initial ones, so the fold
+// is exercised).
+func TestFoldedBatchNormMatches(t *testing.T) {
+	backend := testBackend(t)
+	cfg := tinyConfig()
+	store := model.NewStore()
+	SetConfig(store, cfg)
+	trainer := NewTrainer(backend, store)
+	rng := rand.New(rand.NewPCG(11, 12))
+	for range 3 {
+		x, y := randomBatch(rng, 4, cfg.Size)
+		if _, err := trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{x}, Labels: []*tensors.Tensor{y}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, _ := randomBatch(rng, 3, cfg.Size)
+	run := func(fold bool) []*tensors.Tensor {
+		foldBatchNorm = fold
+		defer func() { foldBatchNorm = true }()
+		exec, err := model.NewExec(backend, store, func(scope *model.Scope, images *Node) []*Node {
+			logits, feats := Model(scope, images)
+			out := []*Node{logits}
+			for _, n := range LayerNames {
+				out = append(out, feats[n])
+			}
+			return out
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, err := exec.Call(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return outs
+	}
+	want, got := run(false), run(true)
+	for i := range want {
+		g, w := flat32(t, got[i]), flat32(t, want[i])
+		scale, maxDiff := 1.0, 0.0
+		for j := range w {
+			scale = max(scale, math.Abs(float64(w[j])))
+			maxDiff = max(maxDiff, math.Abs(float64(g[j]-w[j])))
+		}
+		if maxDiff > 1e-5*scale {
+			t.Errorf("output %d: folded batch norm differs by %g (scale %g)", i, maxDiff, scale)
+		}
+	}
+}
+
+func TestSafeGoConfig(t *testing.T) {
+	for in, want := range map[string]string{
+		"go":                            "go:parallelism=-1",
+		"go:ops_parallel":               "go:ops_parallel,parallelism=-1",
+		"go:ops_sequential":             "go:ops_sequential",
+		"go:parallelism=2":              "go:parallelism=2",
+		"xla:cpu":                       "xla:cpu",
+		"go:ops_parallel,parallelism=8": "go:ops_parallel,parallelism=8",
+	} {
+		if got := safeGoConfig(in); got != want {
+			t.Errorf("safeGoConfig(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

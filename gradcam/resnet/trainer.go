@@ -35,8 +35,7 @@ func NewTrainer(backend compute.Backend, store *model.Store) *train.Trainer {
 			LearningRate(lr).
 			MinLearningRate(lr / 100).
 			Done()
-		logits, _ := Model(scope, images)
-		return logits
+		return Logits(scope, images)
 	}
 	return train.NewTrainer(backend, store, modelFn, loss.SparseCategoricalCrossEntropyLogits,
 		optimizer.Adam().LearningRate(lr).WeightDecay(wd).Done(),

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:$(go env GOPATH)/bin"
-export GOEXPERIMENT=simd GOMLX_BACKEND=${GOMLX_BACKEND:-go:ops_sequential}
+export GOEXPERIMENT=simd GOMLX_BACKEND=${GOMLX_BACKEND:-go:parallelism=-1}
 update=false; [ "${1:-}" = "-update" ] && update=true
 out=$(mktemp -d)
 status=0

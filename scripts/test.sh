@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:$(go env GOPATH)/bin"
-# SIMD matmul for the pure-Go backend; the sequential op scheduler (the parallel one can deadlock with SIMD).
+# SIMD matmul for the pure-Go backend; its parallel op scheduler with an unbounded worker pool (parallelism=-1 avoids
+# the worker-pool deadlock, docs/BENCH.md).
 export GOEXPERIMENT=simd
-export GOMLX_BACKEND="${GOMLX_BACKEND:-go:ops_sequential}"
+export GOMLX_BACKEND="${GOMLX_BACKEND:-go:parallelism=-1}"
 
 step() { echo; echo "== $* ($(date +%T))"; }
 

@@ -256,25 +256,31 @@ func (b *builder) addDir(dir string) error {
 		}
 		return fmt.Errorf("neu: no .jpg/.jpeg/.png images in %s", where)
 	}
-	stems := make([]string, 0, len(fsSet.images))
-	for s := range fsSet.images {
+	b.queueSet(&fsSet)
+	return nil
+}
+
+// queueSet queues the images of set with their annotations and masks (by base name) and reports annotations
+// without an image.
+func (b *builder) queueSet(set *fileSet) {
+	stems := make([]string, 0, len(set.images))
+	for s := range set.images {
 		stems = append(stems, s)
 	}
 	sort.Strings(stems)
 	for _, s := range stems {
-		b.queue(fsSet.images[s], fsSet.xmls[s], fsSet.masks[s])
+		b.queue(set.images[s], set.xmls[s], set.masks[s])
 	}
 	xmlStems := make([]string, 0)
-	for s := range fsSet.xmls {
-		if _, ok := fsSet.images[s]; !ok {
+	for s := range set.xmls {
+		if _, ok := set.images[s]; !ok {
 			xmlStems = append(xmlStems, s)
 		}
 	}
 	sort.Strings(xmlStems)
 	for _, s := range xmlStems {
-		b.skip(fsSet.xmls[s], fmt.Sprintf("annotation without an image: no %s.jpg, .jpeg or .png found", s))
+		b.skip(set.xmls[s], fmt.Sprintf("annotation without an image: no %s.jpg, .jpeg or .png found", s))
 	}
-	return nil
 }
 
 // collect lists image and XML files in dir (recursively when asked), reporting other files.
@@ -381,19 +387,30 @@ func (b *builder) addImage(p pendingImage) {
 		b.ds.Samples = append(b.ds.Samples, s)
 		return
 	}
+	if b.annotate(&s, xmlPath) {
+		if s.Label < 0 && p.folderClass == "" {
+			s.Label = majorityClass(s.Boxes, len(b.classes))
+		}
+		b.ds.Samples = append(b.ds.Samples, s)
+	}
+}
+
+// annotate reads s's VOC annotation into s.Boxes (false, with a skip, when it is unusable).
+func (b *builder) annotate(s *Sample, xmlPath string) bool {
+	base := filepath.Base(s.ImagePath)
 	xdata, err := os.ReadFile(xmlPath)
 	if err != nil {
 		b.skip(xmlPath, fmt.Sprintf("cannot read annotation: %v; image %s not used", unwrapPathError(err), base))
-		return
+		return false
 	}
 	ann, err := ParseVOCClasses(xdata, s.Size, b.classes)
 	if err != nil {
 		b.skip(xmlPath, fmt.Sprintf("%v; image %s not used", err, base))
-		return
+		return false
 	}
 	if len(ann.Boxes) == 0 {
 		b.skip(xmlPath, fmt.Sprintf("no usable box (%s); image %s not used", strings.Join(ann.Problems, "; "), base))
-		return
+		return false
 	}
 	for _, p := range ann.Problems {
 		b.warn(xmlPath, p)
@@ -401,16 +418,13 @@ func (b *builder) addImage(p pendingImage) {
 	// NEU-DET writes <filename> with or without ".jpg"; only a different base name is worth a warning.
 	if fn := ann.Filename; fn != "" {
 		fstem := strings.TrimSuffix(filepath.Base(fn), filepath.Ext(fn))
-		if !strings.EqualFold(fn, stem) && !strings.EqualFold(fstem, stem) {
+		if !strings.EqualFold(fn, s.Name) && !strings.EqualFold(fstem, s.Name) {
 			b.warn(xmlPath, fmt.Sprintf("<filename> %q does not match the image %s (paired by base name)", truncateString(fn, 60), base))
 		}
 	}
 	s.AnnotationPath = xmlPath
 	s.Boxes = ann.Boxes
-	if s.Label < 0 && p.folderClass == "" {
-		s.Label = majorityClass(ann.Boxes, len(b.classes))
-	}
-	b.ds.Samples = append(b.ds.Samples, s)
+	return true
 }
 
 // majorityClass is the class whose boxes cover the largest total area (boxes of one class may overlap and

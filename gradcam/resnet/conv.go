@@ -40,6 +40,13 @@ func Im2ColConv(x, kernel *Node, stride int) *Node {
 // Im2ColConvPad is Im2ColConv with the padding mode PadZeros or PadReflect (the (K-1)/2 rows and columns
 // next to each edge mirrored, without repeating the edge: PyTorch's padding_mode="reflect").
 func Im2ColConvPad(x, kernel *Node, stride int, padding string) *Node {
+	return im2colConv(x, kernel, stride, padding, true)
+}
+
+// im2colConv is Im2ColConvPad with the matmul oriented for training (forWeightGrad: the kernel's gradient
+// is cheap) or for inference (no output transpose; gradients with respect to the input stay cheap, e.g.
+// for Grad-CAM, the kernel's gradient is correct but slow).
+func im2colConv(x, kernel *Node, stride int, padding string, forWeightGrad bool) *Node {
 	if x.Rank() != 4 || kernel.Rank() != 4 {
 		exceptions.Panicf("Im2ColConv: x %s must be [B,H,W,C] and kernel %s [K,K,Cin,Cout]", x.Shape(), kernel.Shape())
 	}
@@ -81,6 +88,12 @@ func Im2ColConvPad(x, kernel *Node, stride int, padding string) *Node {
 		cols = Concatenate(views, -1)
 	}
 	flat := Reshape(cols, b*oh*ow, k*k*cin)
+	if !forWeightGrad {
+		// cols . kernel: the output comes out in [B*H'*W', Cout] order, no transpose, and so does the
+		// gradient with respect to the input; only a gradient with respect to the kernel would make the
+		// backend transpose the whole im2col matrix.
+		return Reshape(Dot(flat, Reshape(kernel, k*k*cin, cout)).Product(), b, oh, ow, cout)
+	}
 	// Computed transposed, out^T = kernel^T . cols^T, then transposed back: with this orientation the
 	// backend's matmul layouts need no transpose of the large im2col matrix, neither here nor in the
 	// gradients (only the much smaller output is transposed); cols.kernel costs ~2x more per step.

@@ -41,11 +41,12 @@ func TestIm2ColConvMatchesConvolve(t *testing.T) {
 		oh, ow := (c.h+c.stride-1)/c.stride, (c.w+c.stride-1)/c.stride
 		r := randTensor(rng, c.b, oh, ow, c.cout) // random cotangent, so gradients aren't trivially sums
 		pad := (c.k - 1) / 2
-		fn := func(useIm2Col bool) func(x, k, r *Node) []*Node {
+		// variant 0: graph.Convolve; 1: Im2ColConv (training orientation); 2: the inference orientation.
+		fn := func(variant int) func(x, k, r *Node) []*Node {
 			return func(x, k, r *Node) []*Node {
 				var y *Node
-				if useIm2Col {
-					y = Im2ColConv(x, k, c.stride)
+				if variant > 0 {
+					y = im2colConv(x, k, c.stride, PadZeros, variant == 1)
 				} else {
 					y = Convolve(x, k).Strides(c.stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
 				}
@@ -54,25 +55,27 @@ func TestIm2ColConvMatchesConvolve(t *testing.T) {
 				return []*Node{y, grads[0], grads[1]}
 			}
 		}
-		want, err := ExecOnceN(backend, fn(false), x, k, r)
+		want, err := ExecOnceN(backend, fn(0), x, k, r)
 		if err != nil {
 			t.Fatalf("Convolve %+v: %v", c, err)
 		}
-		got, err := ExecOnceN(backend, fn(true), x, k, r)
-		if err != nil {
-			t.Fatalf("Im2ColConv %+v: %v", c, err)
-		}
-		for i, name := range []string{"output", "grad x", "grad kernel"} {
-			if !got[i].Shape().Equal(want[i].Shape()) {
-				t.Fatalf("%+v %s: shape %s, want %s", c, name, got[i].Shape(), want[i].Shape())
+		for variant := 1; variant <= 2; variant++ {
+			got, err := ExecOnceN(backend, fn(variant), x, k, r)
+			if err != nil {
+				t.Fatalf("Im2ColConv %+v: %v", c, err)
 			}
-			g, w := tensors.MustCopyFlatData[float32](got[i]), tensors.MustCopyFlatData[float32](want[i])
-			maxDiff := 0.0
-			for j := range g {
-				maxDiff = max(maxDiff, math.Abs(float64(g[j]-w[j])))
-			}
-			if maxDiff > 1e-4 {
-				t.Errorf("%+v %s: max abs diff %g vs graph.Convolve", c, name, maxDiff)
+			for i, name := range []string{"output", "grad x", "grad kernel"} {
+				if !got[i].Shape().Equal(want[i].Shape()) {
+					t.Fatalf("%+v %s: shape %s, want %s", c, name, got[i].Shape(), want[i].Shape())
+				}
+				g, w := tensors.MustCopyFlatData[float32](got[i]), tensors.MustCopyFlatData[float32](want[i])
+				maxDiff := 0.0
+				for j := range g {
+					maxDiff = max(maxDiff, math.Abs(float64(g[j]-w[j])))
+				}
+				if maxDiff > 1e-4 {
+					t.Errorf("%+v variant %d %s: max abs diff %g vs graph.Convolve", c, variant, name, maxDiff)
+				}
 			}
 		}
 	}

@@ -314,13 +314,14 @@ func convBN(s *model.Scope, conv, bn string, x Parts, width, k, stride int, pad 
 	w := convKernel(s.In("%s", conv), x[0], width, k)
 	g := x[0].Graph()
 	if s.IsTraining(g) || !foldBatchNorm {
-		return batchNorm(s.In("%s", bn), x.Map(func(y *Node) *Node { return Im2ColConvPad(y, w, stride, pad) }))
+		training := s.IsTraining(g)
+		return batchNorm(s.In("%s", bn), x.Map(func(y *Node) *Node { return im2colConv(y, w, stride, pad, training) }))
 	}
 	v := newBNVars(s.In("%s", bn), w.DType(), width)
 	mul, add := v.affine(g, v.mean.NodeValue(g), v.variance.NodeValue(g))
 	folded := Mul(w, Reshape(mul, 1, 1, 1, width))
 	add4 := Reshape(add, 1, 1, 1, width)
-	return x.Map(func(y *Node) *Node { return Add(Im2ColConvPad(y, folded, stride, pad), add4) })
+	return x.Map(func(y *Node) *Node { return Add(im2colConv(y, folded, stride, pad, false), add4) })
 }
 
 // foldBatchNorm: convBN folds batch norm into the kernel in inference (false only in tests, to compare).

@@ -88,9 +88,10 @@ class NEUResNet(nn.Module):
             return self.head(x.mean(dim=(2, 3)))
         # CAM-first heads (resnet.HeadLSE / HeadTopK): one map per class by the dense weights as a 1x1 conv, pooled.
         maps = torch.einsum("bchw,kc->bkhw", x, self.head.weight).flatten(2) + self.head.bias[None, :, None]
-        if self.head_kind == "lse":
-            r = self.head_param
-            return (torch.logsumexp(r * maps, dim=2) - math.log(maps.shape[2])) / r
+        r = self.head_param
+        if self.head_kind in ("lse", "mix"):
+            lse = (torch.logsumexp(r * maps, dim=2) - math.log(maps.shape[2])) / r
+            return lse if self.head_kind == "lse" else (lse + maps.mean(dim=2)) / 2
         k = max(1, min(maps.shape[2], int(round(self.head_param * maps.shape[2]))))
         return maps.topk(k, dim=2).values.mean(dim=2)
 

@@ -32,7 +32,7 @@ func runTrain(args []string) error {
 	augment := fs.String("augment", d.Augment, "augmentation: dihedral (rotations/flips), full (+crop, contrast) or none")
 	noBar := fs.Bool("no-progress", false, "no progress bar")
 	padding := fs.String("padding", cmp.Or(d.Config.Padding, resnet.PadZeros), "3x3 convolution padding: zeros or reflect (no artificial edge at the border)")
-	head := fs.String("head", cmp.Or(d.Config.Head, resnet.HeadGAP), "head: gap (average pooling + dense), lse (class maps, log-sum-exp pooling) or topk (class maps, top-k mean)")
+	head := fs.String("head", cmp.Or(d.Config.Head, resnet.HeadGAP), "head: gap (average pooling + dense), lse (class maps, log-sum-exp pooling), topk (class maps, top-k mean) or mix (class maps, mean of average and log-sum-exp pooling)")
 	headParam := fs.Float64("head-param", d.Config.HeadParam, "lse: r (larger = closer to max pooling); topk: fraction of cells averaged")
 	_ = fs.Parse(args)
 	if *data == "" || *out == "" {

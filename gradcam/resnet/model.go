@@ -53,6 +53,9 @@ const (
 	// HeadTopK: a 1x1 convolution to one map per class, then the mean of the largest HeadParam fraction of
 	// each map's cells.
 	HeadTopK = "topk"
+	// HeadMix: a 1x1 convolution to one map per class, then the mean of average pooling and log-sum-exp pooling
+	// (r = HeadParam): every cell gets gradient (as with gap) while the strongest cells dominate the score.
+	HeadMix = "mix"
 )
 
 // Config is the architecture of the network; it is stored as store params (SetConfig) and saved with
@@ -87,7 +90,7 @@ func (c Config) validateHead() error {
 	}
 	switch c.Head {
 	case "", HeadGAP:
-	case HeadLSE:
+	case HeadLSE, HeadMix:
 		if c.HeadParam <= 0 {
 			return fmt.Errorf("resnet config: lse head needs r > 0, got %g", c.HeadParam)
 		}
@@ -96,7 +99,7 @@ func (c Config) validateHead() error {
 			return fmt.Errorf("resnet config: topk head needs a fraction in (0,1], got %g", c.HeadParam)
 		}
 	default:
-		return fmt.Errorf("resnet config: head %q is not %q, %q or %q", c.Head, HeadGAP, HeadLSE, HeadTopK)
+		return fmt.Errorf("resnet config: head %q is not %q, %q, %q or %q", c.Head, HeadGAP, HeadLSE, HeadTopK, HeadMix)
 	}
 	return nil
 }
@@ -265,8 +268,11 @@ func classHead(head *model.Scope, x *Node, cfg Config) *Node {
 	}
 	// Class maps first: [B, h*w, K] = x . W + b, then pooled over the h*w cells.
 	maps := Add(Reshape(Dot(Reshape(x, b*h*w, c), wv).Product(), b, h*w, k), Reshape(bv, 1, 1, k))
-	if cfg.head() == HeadLSE {
+	switch cfg.head() {
+	case HeadLSE:
 		return lsePool(maps, cfg.HeadParam)
+	case HeadMix:
+		return MulScalar(Add(ReduceMean(maps, 1), lsePool(maps, cfg.HeadParam)), 0.5)
 	}
 	return topKPool(maps, cfg.HeadParam)
 }

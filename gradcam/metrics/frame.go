@@ -12,12 +12,12 @@ import (
 // replaced instead. A model that relies on its defects loses more from the centre; a frame drop above the centre
 // drop means the border carries evidence the defects don't explain (zero padding makes the image edge a feature).
 type FrameTest struct {
-	Band        int         `json:"band"`         // frame width in input pixels
-	FrameDrop   ClassValues `json:"frame_drop"`   // mean p(true) - p(true | frame masked), per class and mean
-	CentreDrop  ClassValues `json:"centre_drop"`  // the same with the centred square masked
-	FrameAcc    float64     `json:"frame_acc"`    // accuracy with the frame masked
-	CentreAcc   float64     `json:"centre_acc"`   // accuracy with the centre masked
-	Neutral     bool        `json:"neutral"`      // every class: frame drop <= centre drop + FrameTolerance
+	Band        int         `json:"band"`        // frame width in input pixels
+	FrameDrop   ClassValues `json:"frame_drop"`  // mean p(true) - p(true | frame masked), per class and mean
+	CentreDrop  ClassValues `json:"centre_drop"` // the same with the centred square masked
+	FrameAcc    float64     `json:"frame_acc"`   // accuracy with the frame masked
+	CentreAcc   float64     `json:"centre_acc"`  // accuracy with the centre masked
+	Neutral     bool        `json:"neutral"`     // every class: frame drop <= centre drop + FrameTolerance
 	Images      int         `json:"images"`
 	NeutralRule string      `json:"neutral_rule"` // what Neutral means, for the reader of the JSON
 }

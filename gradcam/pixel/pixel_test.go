@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -19,8 +20,9 @@ import (
 const size, hidden, numK = 8, 5, 3
 
 type net struct {
-	w1, w2, b []float32
-	linear    bool
+	w1, w2, b  []float32
+	linear     bool
+	layersReLU bool // activation.Relu (Max(x, ZerosLike(x))) instead of MaxScalar(x, 0)
 }
 
 func newNet(seed uint64, linear bool) *net {
@@ -56,7 +58,10 @@ func (m *net) fn(scope *model.Scope, images *Node) (*Node, map[string]*Node) {
 	}
 	x := Reshape(images, images.Shape().Dimensions[0], size*size)
 	h := Dot(x, get("w1", size*size, hidden)).Product()
-	if !m.linear {
+	switch {
+	case m.layersReLU:
+		h = activation.Relu(h)
+	case !m.linear:
 		h = MaxScalar(h, 0)
 	}
 	logits := Add(Dot(h, get("w2", hidden, numK)).Product(), Reshape(get("b", numK), 1, numK))
@@ -159,7 +164,15 @@ func TestGradientMethodsClosedForm(t *testing.T) {
 			}
 		}
 	}
-	relu := newNet(2, false)
+	for _, layersReLU := range []bool{false, true} {
+		relu := newNet(2, false)
+		relu.layersReLU = layersReLU
+		checkGuided(t, relu, imgs)
+	}
+}
+
+// checkGuided compares guided backprop with the host formula and makes sure the guided rule changed something.
+func checkGuided(t *testing.T, relu *net, imgs [][]float32) {
 	r, err := explainer(t, relu, DefaultOptions(GuidedBackprop)).Explain(imgs, size)
 	if err != nil {
 		t.Fatal(err)

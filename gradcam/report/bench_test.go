@@ -91,3 +91,14 @@ func BenchmarkNEULIME(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/img")
 }
+
+// BenchmarkNEUMethods: every method added for pytorch-grad-cam / Captum parity (and the :pgc variants), all
+// classes, batches of 16 images, beside Grad-CAM as the reference; run with -benchtime 1x (the slow ones do
+// hundreds of forwards per image).
+func BenchmarkNEUMethods(b *testing.B) {
+	for _, spec := range []string{"gradcam", "gradcam++:pgc", "eigencam:pgc", "scorecam:pgc", "ablationcam",
+		"eigengradcam", "finercam", "fem", "guided-backprop", "guided-gradcam", "integrated-gradients", "smoothgrad",
+		"vargrad", "occlusion"} {
+		b.Run(spec, func(b *testing.B) { benchmarkMaps(b, spec) })
+	}
+}

@@ -141,7 +141,67 @@ def scorecam(net, x, a):
     return weighted(a, probs)
 
 
+class GuidedReLU(torch.autograd.Function):
+    """pytorch-grad-cam's GuidedBackpropReLU: forward relu; backward grad * (input > 0) * (grad > 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (x > 0).to(grad.dtype) * (grad > 0).to(grad.dtype)
+
+
+def input_grads(net, x, guided=False):
+    """d logit_k / d x for every class: [N,K,S,S]."""
+    x = x.clone().requires_grad_(True)
+    h = x
+    relu = GuidedReLU.apply if guided else F.relu
+    for (w, b, s) in net.convs:
+        h = relu(F.conv2d(h, w, b, stride=s, padding=1))
+    logits = net.logits_from(h)
+    gs = [torch.autograd.grad(logits[:, k].sum(), x, retain_graph=True)[0][:, 0] for k in range(logits.shape[1])]
+    return torch.stack(gs, 1)
+
+
+def integrated_gradients(net, x, n_steps=9):
+    """Captum IntegratedGradients, method riemann_trapezoid, baseline 0: alphas linspace(0,1,n), step sizes 1/(n-1)
+    halved at both ends; attribution x * sum_i step_i grad(alpha_i x); then the positive part."""
+    alphas = torch.linspace(0, 1, n_steps, dtype=DT)
+    steps = [1 / (n_steps - 1)] * n_steps
+    steps[0] = steps[-1] = 0.5 / (n_steps - 1)
+    total = sum(s * input_grads(net, a * x) for a, s in zip(alphas, steps))
+    return F.relu(total * x[:, :1])
+
+
+def occlusion(net, x, win=4, stride=2):
+    """Captum Occlusion (baseline 0) on the softmax output: per pixel, the mean over the windows covering it of
+    p(x) - p(x occluded); then the positive part."""
+    n, _, size, _ = x.shape
+    with torch.no_grad():
+        p = F.softmax(net(x)[0], 1)  # [N,K]
+        total = torch.zeros(n, p.shape[1], size, size, dtype=DT)
+        count = torch.zeros(size, size, dtype=DT)
+        for y0 in range(0, size - win + 1, stride):
+            for x0 in range(0, size - win + 1, stride):
+                xo = x.clone()
+                xo[:, :, y0:y0 + win, x0:x0 + win] = 0
+                d = p - F.softmax(net(xo)[0], 1)
+                total[:, :, y0:y0 + win, x0:x0 + win] += d[:, :, None, None]
+                count[y0:y0 + win, x0:x0 + win] += 1
+    return F.relu(torch.where(count > 0, total / count.clamp(min=1), torch.zeros_like(total)))
+
+
 def reference(net, x, method, layer):
+    if method == "guided-backprop":
+        return input_grads(net, x, guided=True).abs()
+    if method == "integrated-gradients":
+        return integrated_gradients(net, x)
+    if method == "occlusion":
+        return occlusion(net, x)
     if method == "cam":
         a = net.features(x)[layer].detach()
         w = net.head_w.T[None].expand(a.shape[0], -1, -1)

@@ -24,6 +24,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors/numpy"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/neucam/neucam/gradcam"
+	"github.com/neucam/neucam/gradcam/pixel"
 )
 
 // The small random net, defined identically in compare.py (TinyNet):
@@ -127,6 +128,7 @@ func export(t *testing.T, dir string) {
 		flat = append(flat, img...)
 	}
 	save(t, tensors.FromFlatDataAndDimensions(flat, numImages, size, size), filepath.Join(dir, "images.npy"))
+	exportPixel(t, dir, backend, store, imgs)
 	for _, layer := range []string{"layer2", "layer1"} {
 		for _, m := range gradcam.Methods {
 			if m == gradcam.CAM && layer != "layer2" {
@@ -157,6 +159,34 @@ func export(t *testing.T, dir string) {
 				save(t, tensors.FromFlatDataAndDimensions(probs, numImages, numK), filepath.Join(dir, "probs.npy"))
 			}
 		}
+	}
+}
+
+// pixelMethods are the gradcam/pixel methods compared (deterministic ones; SmoothGrad/VarGrad draw noise), with
+// the options compare.py assumes: IG with 8 trapezoid intervals, occlusion 4x4 patches at stride 2.
+var pixelMethods = []pixel.Method{pixel.GuidedBackprop, pixel.IntegratedGradients, pixel.Occlusion}
+
+// exportPixel writes the pixel methods' raw maps at input resolution as maps_<method>_input.npy [N,K,S,S].
+func exportPixel(t *testing.T, dir string, backend compute.Backend, store *model.Store, imgs [][]float32) {
+	for _, m := range pixelMethods {
+		opts := pixel.DefaultOptions(m)
+		opts.Steps, opts.Window, opts.Stride, opts.BatchSize = 8, 4, 2, 4
+		e, err := pixel.NewExplainer(backend, store, tinyNet, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.Explain(imgs, size)
+		if err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		maps := make([]float32, 0, numImages*numK*size*size)
+		for n := range r.Raw {
+			for k := range r.Raw[n] {
+				maps = append(maps, r.Raw[n][k]...)
+			}
+		}
+		save(t, tensors.FromFlatDataAndDimensions(maps, numImages, numK, size, size),
+			filepath.Join(dir, fmt.Sprintf("maps_%s_input.npy", m)))
 	}
 }
 
@@ -201,8 +231,8 @@ func TestPyTorchReference(t *testing.T) {
 	if report.ProbsMaxAbsDiff > 1e-5 {
 		t.Errorf("probabilities differ from PyTorch by %.3g", report.ProbsMaxAbsDiff)
 	}
-	if len(report.Methods) != 2*len(gradcam.Methods)-1 {
-		t.Errorf("compare.py reported %d method/layer pairs, want %d", len(report.Methods), 2*len(gradcam.Methods)-1)
+	if want := 2*len(gradcam.Methods) - 1 + len(pixelMethods); len(report.Methods) != want {
+		t.Errorf("compare.py reported %d method/layer pairs, want %d", len(report.Methods), want)
 	}
 	names := slices.Sorted(maps.Keys(report.Methods))
 	for _, name := range names {

@@ -14,10 +14,3 @@ func BenchmarkReadImageNEU(b *testing.B) {
 		}
 	}
 }
-
-func BenchmarkPixels200to224(b *testing.B) {
-	g := gradient(200, 200)
-	for b.Loop() {
-		Pixels(g, 224)
-	}
-}

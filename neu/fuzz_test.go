@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"image"
 	"testing"
+
+	"github.com/neucam/neucam/gradcam/heatmap"
 )
 
 // FuzzParseVOC: any bytes either fail cleanly or give boxes that are valid, non-empty and inside the image.
@@ -52,7 +54,7 @@ func FuzzReadImage(f *testing.F) {
 		if b.Min != (image.Point{}) || b.Dx() < MinImageSide || b.Dy() < MinImageSide || len(img.Pix) != b.Dx()*b.Dy() {
 			t.Fatalf("bounds %v, %d pixels", b, len(img.Pix))
 		}
-		p := Pixels(img, 16)
+		p := heatmap.Pixels(img, 16)
 		for _, v := range p {
 			if !(v >= 0 && v <= 1) {
 				t.Fatalf("pixel %v", v)

@@ -11,8 +11,6 @@ import (
 	"io"
 	"os"
 	"strings"
-
-	"golang.org/x/image/draw"
 )
 
 // Image size limits, checked from the header before decoding so that a hostile or broken file cannot
@@ -189,36 +187,6 @@ func toGray(img image.Image) *image.Gray {
 // luma16 is color.GrayModel's formula on 16-bit premultiplied channels, returning 8 bits.
 func luma16(r, g, b uint32) uint8 {
 	return uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 24)
-}
-
-// Pixels resizes img to size x size (bilinear, area-aware when shrinking; aspect ratio not kept) and
-// returns row-major values in [0,1]. A size x size input is copied without resampling.
-func Pixels(img *image.Gray, size int) []float32 {
-	if size <= 0 {
-		panic(fmt.Sprintf("neu.Pixels: size %d must be positive", size))
-	}
-	out := make([]float32, size*size)
-	b := img.Bounds()
-	if b.Dx() == size && b.Dy() == size {
-		for y := 0; y < size; y++ {
-			row := img.Pix[img.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := 0; x < size; x++ {
-				out[y*size+x] = float32(row[x]) / 255
-			}
-		}
-		return out
-	}
-	if b.Empty() {
-		return out
-	}
-	// A 16-bit destination keeps the interpolated values finer than the 8-bit source steps.
-	dst := image.NewGray16(image.Rect(0, 0, size, size))
-	draw.BiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
-	for i := range out {
-		v := uint32(dst.Pix[2*i])<<8 | uint32(dst.Pix[2*i+1])
-		out[i] = float32(v) / 65535
-	}
-	return out
 }
 
 // ScaleBoxes maps boxes from an image of size from onto a to x to grid (the Pixels output), scaling x and y

@@ -12,8 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/neucam/neucam/app"
+	"github.com/neucam/neucam/app/report"
+	"github.com/neucam/neucam/gradcam/explain"
 	"github.com/neucam/neucam/gradcam/metrics"
-	"github.com/neucam/neucam/gradcam/report"
 	"github.com/neucam/neucam/gradcam/resnet"
 	"github.com/neucam/neucam/neu"
 )
@@ -73,10 +75,10 @@ func runEvaluate(args []string) error {
 		fs.Usage()
 		return errors.New("-data is required")
 	}
-	var specs []report.MethodSpec
+	var specs []explain.Method
 	if *methods != "" {
 		var err error
-		if specs, err = report.ParseMethods(*methods); err != nil {
+		if specs, err = explain.ParseMethods(*methods); err != nil {
 			return err
 		}
 	}
@@ -142,7 +144,7 @@ func runEvaluate(args []string) error {
 	return nil
 }
 
-func evaluate(dataDir, modelDir, split string, quiet bool, specs []report.MethodSpec, faith, sanity int) (*evalReport, error) {
+func evaluate(dataDir, modelDir, split string, quiet bool, specs []explain.Method, faith, sanity int) (*evalReport, error) {
 	start := time.Now()
 	clf, err := resnet.Load(modelDir)
 	if err != nil {
@@ -194,8 +196,8 @@ func evaluate(dataDir, modelDir, split string, quiet bool, specs []report.Method
 		if !quiet {
 			fmt.Fprintf(os.Stderr, "explaining %d images with %d methods\n", len(ds.Samples), len(specs))
 		}
-		res, err := report.Run(report.Config{Model: report.NEUModel(clf), Methods: specs, FaithfulnessImages: faith,
-			SanityImages: sanity, RandomizeScopes: report.NEURandomizeScopes, Seed: 1, Progress: w}, ds)
+		res, err := report.Run(report.Config{Model: app.Model(clf), Methods: specs, FaithfulnessImages: faith,
+			SanityImages: sanity, RandomizeScopes: app.RandomizeScopes, Seed: 1, Progress: w}, ds)
 		if err != nil {
 			return nil, err
 		}

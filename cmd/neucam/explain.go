@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/neucam/neucam/app"
+	"github.com/neucam/neucam/app/report"
+	"github.com/neucam/neucam/gradcam/explain"
 	"github.com/neucam/neucam/gradcam/render"
-	"github.com/neucam/neucam/gradcam/report"
 	"github.com/neucam/neucam/gradcam/resnet"
 	"github.com/neucam/neucam/neu"
 )
@@ -42,7 +44,7 @@ func runExplain(args []string) error {
 	scale := fs.Int("scale", 1, "display upscaling of each tile")
 	seed := fs.Int64("seed", 1, "seed for randomised methods and baselines")
 	embed := fs.Int("embed", 200, "index.html inlines the figures of the first N images (most wrong first) and links the rest (0: all)")
-	fs.Usage = func() { fmt.Fprintf(fs.Output(), explainUsage, report.MethodHelp()); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), explainUsage, explain.MethodSyntax()); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,7 +52,7 @@ func runExplain(args []string) error {
 		fs.Usage()
 		return fmt.Errorf("no PATH given")
 	}
-	specs, err := report.ParseMethods(*methods)
+	specs, err := explain.ParseMethods(*methods)
 	if err != nil {
 		return err
 	}
@@ -78,7 +80,7 @@ func runExplain(args []string) error {
 	opts.Colormap, opts.Alpha, opts.Threshold, opts.Scale = cm, *alpha, *threshold, *scale
 	opts.ShowCAMBoxes = *threshold > 0
 	res, err := report.Run(report.Config{
-		Model: report.NEUModel(clf), Methods: specs, BatchSize: *batch, OutDir: *out, Render: opts,
+		Model: app.Model(clf), Methods: specs, BatchSize: *batch, OutDir: *out, Render: opts,
 		Seed: *seed, Progress: os.Stdout,
 	}, ds)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/neucam/neucam/gradcam/report"
+	"github.com/neucam/neucam/gradcam/explain"
 	"github.com/neucam/neucam/neu"
 )
 
@@ -139,7 +139,7 @@ func copyFile(t *testing.T, from, to string) {
 // localization (methods and the three baselines), faithfulness and sanity sections, with values in range.
 func TestEvaluateLocalization(t *testing.T) {
 	in := neuFolder(t, neutest.Dir(t), "inclusion_3", "patches_104", "scratches_108")
-	specs, err := report.ParseMethods("gradcam,layercam")
+	specs, err := explain.ParseMethods("gradcam,layercam")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func LoadPixels(samples []neu.Sample, size int) (pix [][]float32, skipped []neu.
 					errs[i] = err
 					continue
 				}
-				pix[i] = neu.Pixels(img, size)
+				pix[i] = heatmap.Pixels(img, size)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package report
+package app
 
 import (
 	"math/rand/v2"
@@ -6,14 +6,14 @@ import (
 
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/neucam/neucam/gradcam"
+	"github.com/neucam/neucam/gradcam/explain"
 	"github.com/neucam/neucam/gradcam/heatmap"
 	"github.com/neucam/neucam/gradcam/resnet"
 )
 
 // benchModel is the NEU ResNet at its default architecture with freshly initialised weights: the cost of a map
 // does not depend on the weights' values.
-func benchModel(b *testing.B) *Model {
+func benchModel(b *testing.B) *explain.Explainer {
 	b.Helper()
 	backend, err := resnet.NewBackend()
 	if err != nil {
@@ -21,20 +21,19 @@ func benchModel(b *testing.B) *Model {
 	}
 	store := model.NewStore()
 	resnet.SetConfig(store, resnet.DefaultConfig())
-	return &Model{Backend: backend, Store: store, Fn: resnet.Model, Size: resnet.DefaultConfig().Size,
-		Classes: resnet.DefaultConfig().ClassNames(), Layers: []string{"layer4"},
-		HeadWeights: gradcam.HeadWeightsVariable(resnet.ModelVarScope + "/head/weights")}
+	c, err := resnet.NewClassifier(backend, store)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return explain.New(Model(c), explain.DefaultOptions())
 }
 
 // benchmarkMaps measures images/s for the maps of all 6 classes of batches of 16 images of 200x200 pixels,
 // including the resize to the model's input size (as neucam explain does).
 func benchmarkMaps(b *testing.B, spec string) {
-	m := benchModel(b)
-	ms, err := ParseMethod(spec)
-	if err != nil {
-		b.Fatal(err)
-	}
-	mapper, err := NewMapper(m, ms, 1)
+	e := benchModel(b)
+	m := e.Model()
+	ms, err := explain.ParseMethod(spec)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,7 +51,7 @@ func benchmarkMaps(b *testing.B, spec string) {
 		for i := range raw {
 			pix[i] = heatmap.Resize(raw[i], side, side, m.Size, m.Size)
 		}
-		if _, _, err := mapper.Maps(pix); err != nil {
+		if _, _, err := e.Maps(ms, pix); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -70,22 +69,19 @@ func BenchmarkNEUScoreCAMTop32(b *testing.B)     { benchmarkMaps(b, "scorecam") 
 
 // BenchmarkNEULIME: LIME with 1,000 perturbed samples per image on the NEU ResNet (forwards in batches of 64).
 func BenchmarkNEULIME(b *testing.B) {
-	m := benchModel(b)
-	mapper, err := NewMapper(m, MethodSpec{Spec: "lime", Name: MethodLIME}, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
+	e := benchModel(b)
+	m, lime := e.Model(), explain.Method{Name: explain.LIME}
 	rng := rand.New(rand.NewPCG(3, 4))
 	img := make([]float32, m.Size*m.Size)
 	for j := range img {
 		img[j] = rng.Float32()
 	}
-	if _, _, err := mapper.Maps([][]float32{img}); err != nil { // compile outside the timing
+	if _, _, err := e.Maps(lime, [][]float32{img}); err != nil { // compile outside the timing
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for range b.N {
-		if _, _, err := mapper.Maps([][]float32{img}); err != nil {
+		if _, _, err := e.Maps(lime, [][]float32{img}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"html"
 	"image"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,40 +16,29 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/neucam/neucam/gradcam/explain"
 	"github.com/neucam/neucam/gradcam/heatmap"
 	"github.com/neucam/neucam/gradcam/metrics"
 	"github.com/neucam/neucam/gradcam/render"
 	"github.com/neucam/neucam/neu"
 )
 
-// Panel builds the render panel of one image: the gray image, its GT boxes, the prediction and one map per
-// class, either at the image's resolution (as Run scores them) or square at the model's input size (as
-// Mapper.Maps returns them).
-func Panel(g *image.Gray, s neu.Sample, classes []string, probs []float32, maps [][]float32) render.Panel {
-	size := g.Bounds().Size()
-	p := render.Panel{Gray: g, Name: s.Name, ClassNames: classes}
-	if s.Label >= 0 && s.Label < len(classes) {
-		p.TrueClass = classes[s.Label]
-	}
-	pred := heatmap.ArgMax(probs)
-	p.PredClass, p.Prob = classes[pred], float64(probs[pred])
-	for _, v := range probs {
-		p.Probs = append(p.Probs, float64(v))
-	}
+// imageOf is the explain-layer view of a sample whose gray image is g (boxes already on g's grid).
+func imageOf(g *image.Gray, s neu.Sample) explain.Image {
+	im := explain.Image{Name: s.Name, Gray: g, Label: s.Label}
 	for _, b := range s.Boxes {
-		if b.Class >= 0 && b.Class < len(classes) {
-			p.GT = append(p.GT, render.Box{Rect: b.Rect, Label: classes[b.Class]})
-		}
+		im.Boxes = append(im.Boxes, explain.Box{Class: b.Class, Rect: b.Rect})
 	}
-	for _, m := range maps {
-		w, h := size.X, size.Y
-		if len(m) != w*h { // a square map at the model's input (or layer) size; the renderer resamples it
-			w = int(math.Round(math.Sqrt(float64(len(m)))))
-			h = w
-		}
-		p.Maps = append(p.Maps, heatmap.Map{W: w, H: h, V: m})
+	return im
+}
+
+// gridMaps wraps per-class maps on the w x h image grid.
+func gridMaps(maps [][]float32, w, h int) []heatmap.Map {
+	out := make([]heatmap.Map, len(maps))
+	for k, m := range maps {
+		out[k] = heatmap.Map{W: w, H: h, V: m}
 	}
-	return p
+	return out
 }
 
 // writeImagePNG renders one image into OUT/images: NAME.png, the full figure (the methods side by side for the
@@ -63,7 +51,7 @@ func writeImagePNG(cfg Config, ir *ImageResult, g *image.Gray, s neu.Sample, ful
 	}
 	panels := make([]render.Panel, len(names))
 	for mi, name := range names {
-		panels[mi] = Panel(g, s, cfg.Model.Classes, ir.probs, full[mi])
+		panels[mi] = explain.NewPanel(imageOf(g, s), cfg.Model.Classes, ir.probs, gridMaps(full[mi], g.Rect.Dx(), g.Rect.Dy()))
 		if im, ok := ir.Metrics[name]; ok && mi == 0 {
 			panels[mi].Metric = fmt.Sprintf("%s: energy in GT %.2f (gain %.2f) | pointing game %s | IoU %.2f",
 				name, im.EnergyInBox, im.EnergyGain, hitMiss(im.PointingGame), im.IoU)

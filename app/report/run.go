@@ -1,24 +1,19 @@
 package report
 
 import (
-	"fmt"
 	"image"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/pkg/errors"
 	"golang.org/x/image/draw"
 
 	"github.com/neucam/neucam/gradcam"
+	"github.com/neucam/neucam/gradcam/explain"
 	"github.com/neucam/neucam/gradcam/heatmap"
 	"github.com/neucam/neucam/gradcam/metrics"
 	"github.com/neucam/neucam/gradcam/render"
@@ -27,8 +22,8 @@ import (
 
 // Config is one explain/evaluate run over a dataset.
 type Config struct {
-	Model   *Model
-	Methods []MethodSpec
+	Model   *explain.Model
+	Methods []explain.Method
 	// BatchSize images are read, classified and explained at a time; memory stays bounded by it.
 	BatchSize int
 	// OutDir receives one PNG per image (images/NAME.png); "" writes no images (evaluate).
@@ -114,6 +109,38 @@ type Results struct {
 // Unreadable images are reported in Results.Skipped and never stop the run.
 func Run(cfg Config, ds *neu.Dataset) (*Results, error) {
 	start := time.Now()
+	r, err := newRunner(cfg, ds)
+	if err != nil {
+		return nil, err
+	}
+	for lo := 0; lo < len(ds.Samples); lo += r.cfg.BatchSize {
+		batch := ds.Samples[lo:min(lo+r.cfg.BatchSize, len(ds.Samples))]
+		if err := r.runBatch(batch); err != nil {
+			return nil, err
+		}
+		r.progress.add(len(batch))
+	}
+	r.progress.done()
+	r.res.finish(r.faith, r.sanityRho)
+	r.res.Seconds = time.Since(start).Seconds()
+	return r.res, nil
+}
+
+// runner is the state of one Run: the explainers (the model's and, for the sanity check, the randomised copy's),
+// the accumulating results and the faithfulness/sanity samples taken so far.
+type runner struct {
+	cfg         Config
+	ex, sanity  *explain.Explainer
+	names       []string
+	res         *Results
+	faith       *faithfulness
+	sanityRho   map[string][]float64
+	sanityCount int
+	progress    *progress
+}
+
+// newRunner checks the config, builds the explainers and the output folder, and starts the results.
+func newRunner(cfg Config, ds *neu.Dataset) (*runner, error) {
 	m := cfg.Model
 	if m == nil || len(cfg.Methods) == 0 {
 		return nil, errors.New("report.Run: a model and at least one method are required")
@@ -124,147 +151,159 @@ func Run(cfg Config, ds *neu.Dataset) (*Results, error) {
 	if cfg.Render.Scale == 0 {
 		cfg.Render = cfg.Render.Defaults()
 	}
-	mappers := make([]Mapper, len(cfg.Methods))
-	names := make([]string, len(cfg.Methods))
+	opts := explain.DefaultOptions()
+	opts.Seed = cfg.Seed
+	r := &runner{cfg: cfg, ex: explain.New(m, opts), names: make([]string, len(cfg.Methods)),
+		faith: nil, sanityRho: map[string][]float64{}, progress: newProgress(cfg.Progress, len(ds.Samples))}
 	for i, spec := range cfg.Methods {
-		mp, err := NewMapper(m, spec, cfg.Seed)
-		if err != nil {
-			return nil, err
-		}
-		mappers[i], names[i] = mp, spec.Spec
+		r.names[i] = spec.String()
 	}
-	var sanity []Mapper
 	if cfg.SanityImages > 0 {
-		rm, err := RandomizedModel(m, cfg.RandomizeScopes, cfg.Seed)
+		rm, err := explain.RandomizedModel(m, cfg.RandomizeScopes, cfg.Seed)
 		if err != nil {
 			return nil, err
 		}
-		sanity = make([]Mapper, len(cfg.Methods))
-		for i, spec := range cfg.Methods {
-			if spec.Name == MethodLIME {
-				continue // model-agnostic cost is 1,000 forwards per image: sanity is reported for CAM methods
-			}
-			if sanity[i], err = NewMapper(rm, spec, cfg.Seed); err != nil {
-				return nil, err
-			}
-		}
+		r.sanity = explain.New(rm, opts)
 	}
 	if cfg.OutDir != "" {
 		if err := os.MkdirAll(filepath.Join(cfg.OutDir, "images"), 0o755); err != nil {
 			return nil, errors.Wrapf(err, "creating output folder %s", cfg.OutDir)
 		}
 	}
+	r.faith = newFaithfulness(r.names, r.ex)
+	r.res = newResults(m.Classes, r.names, ds.Skipped, cfg.Seed)
+	return r, nil
+}
 
-	k := len(m.Classes)
+func newResults(classes, names []string, skipped []neu.Skipped, seed int64) *Results {
+	k := len(classes)
 	res := &Results{
-		Classes: m.Classes, Methods: names, Skipped: slices.Clone(ds.Skipped),
+		Classes: classes, Methods: names, Skipped: append([]neu.Skipped{}, skipped...),
 		Confusion: make([][]int, k), PerClassAccuracy: map[string]float64{},
-		suite: metrics.NewSuite(m.Classes, metrics.Options{}, uint64(cfg.Seed)), det: map[string]*metrics.DetectionEval{},
+		suite: metrics.NewSuite(classes, metrics.Options{}, uint64(seed)), det: map[string]*metrics.DetectionEval{},
 	}
 	for i := range res.Confusion {
 		res.Confusion[i] = make([]int, k)
 	}
-	faith := newFaithfulness(names)
-	sanityRho := map[string][]float64{}
-	sanityCount := 0
-	progress := newProgress(cfg.Progress, len(ds.Samples))
+	return res
+}
 
-	for lo := 0; lo < len(ds.Samples); lo += cfg.BatchSize {
-		batch := ds.Samples[lo:min(lo+cfg.BatchSize, len(ds.Samples))]
-		var samples []neu.Sample
-		var grays []*image.Gray
-		var pix [][]float32
-		for _, s := range batch {
-			g, err := neu.ReadImage(s.ImagePath)
-			if err != nil {
-				res.Skipped = append(res.Skipped, neu.Skipped{Path: s.ImagePath, Reason: err.Error()})
-				continue
-			}
-			pix = append(pix, sanitize(neu.Pixels(g, m.Size)))
-			s.Size = g.Bounds().Size() // the file's own size, reported in results.json
-			g, s.Boxes = fitDisplay(g, s.Boxes)
-			samples, grays = append(samples, s), append(grays, g)
-		}
-		if len(samples) == 0 {
-			progress.add(len(batch))
+// batch is one batch of readable images: the samples (Size set to the file's own size), the images on the
+// scoring grid (at most MaxGridSide, boxes scaled with them) and the model's input pixels.
+type batch struct {
+	samples []neu.Sample
+	grays   []*image.Gray
+	pix     [][]float32
+}
+
+// readBatch reads the samples' images; unreadable ones go to Results.Skipped.
+func (r *runner) readBatch(samples []neu.Sample) batch {
+	var b batch
+	for _, s := range samples {
+		g, err := neu.ReadImage(s.ImagePath)
+		if err != nil {
+			r.res.Skipped = append(r.res.Skipped, neu.Skipped{Path: s.ImagePath, Reason: err.Error()})
 			continue
 		}
-		allMaps := make([][][][]float32, len(mappers)) // [method][image][class][S*S]
-		var probs [][]float32
-		for mi, mp := range mappers {
-			p, maps, err := mp.Maps(pix)
-			if err != nil {
-				return nil, errors.WithMessagef(err, "method %s", names[mi])
-			}
-			if probs == nil {
-				probs = p
-			}
-			allMaps[mi] = maps
-		}
-		for i, s := range samples {
-			ir := res.addImage(s, grays[i], probs[i])
-			size := grays[i].Bounds().Size()
-			// Maps at the image's own resolution so boxes are scored in their own pixel grid.
-			full := make([][][]float32, len(mappers))
-			for mi := range mappers {
-				full[mi] = make([][]float32, k)
-				for c := 0; c < k; c++ {
-					full[mi][c] = toImageGrid(allMaps[mi][i][c], m.Size, size)
-				}
-			}
-			if err := res.score(s, ir, names, full, size); err != nil {
-				return nil, err
-			}
-			if cfg.OutDir != "" {
-				if err := writeImagePNG(cfg, ir, grays[i], s, full, names); err != nil {
-					return nil, err
-				}
-			}
-		}
-		// Faithfulness and sanity on the first labelled images, one batched call per method.
-		var fIdx, sIdx []int
-		for i, s := range samples {
-			if s.Label < 0 || len(boxesOf(s, s.Label)) == 0 {
-				continue
-			}
-			if faith.count+len(fIdx) < cfg.FaithfulnessImages {
-				fIdx = append(fIdx, i)
-			}
-			if sanityCount+len(sIdx) < cfg.SanityImages {
-				sIdx = append(sIdx, i)
-			}
-		}
-		if len(fIdx) > 0 {
-			if err := faith.add(m, pix, allMaps, samples, fIdx, names); err != nil {
-				return nil, err
-			}
-		}
-		if len(sIdx) > 0 {
-			sub := make([][]float32, len(sIdx))
-			for j, i := range sIdx {
-				sub[j] = pix[i]
-			}
-			for mi, sm := range sanity {
-				if sm == nil {
-					continue
-				}
-				_, rmaps, err := sm.Maps(sub)
-				if err != nil {
-					return nil, errors.WithMessagef(err, "sanity check, method %s", names[mi])
-				}
-				for j, i := range sIdx {
-					c := samples[i].Label
-					sanityRho[names[mi]] = append(sanityRho[names[mi]], metrics.SpearmanRank(allMaps[mi][i][c], rmaps[j][c]))
-				}
-			}
-			sanityCount += len(sIdx)
-		}
-		progress.add(len(batch))
+		b.pix = append(b.pix, sanitize(heatmap.Pixels(g, r.cfg.Model.Size)))
+		s.Size = g.Bounds().Size() // the file's own size, reported in results.json
+		g, s.Boxes = fitDisplay(g, s.Boxes)
+		b.samples, b.grays = append(b.samples, s), append(b.grays, g)
 	}
-	progress.done()
-	res.finish(faith, sanityRho)
-	res.Seconds = time.Since(start).Seconds()
-	return res, nil
+	return b
+}
+
+// runBatch explains one batch with every method, scores and renders each image, then adds the batch's share of
+// the faithfulness and sanity images.
+func (r *runner) runBatch(samples []neu.Sample) error {
+	b := r.readBatch(samples)
+	if len(b.samples) == 0 {
+		return nil
+	}
+	allMaps := make([][][][]float32, len(r.cfg.Methods)) // [method][image][class][S*S]
+	var probs [][]float32
+	for mi, spec := range r.cfg.Methods {
+		p, maps, err := r.ex.Maps(spec, b.pix)
+		if err != nil {
+			return err
+		}
+		if probs == nil {
+			probs = p
+		}
+		allMaps[mi] = maps
+	}
+	for i := range b.samples {
+		if err := r.scoreImage(b, i, probs[i], allMaps); err != nil {
+			return err
+		}
+	}
+	return r.faithfulnessAndSanity(b, allMaps)
+}
+
+// scoreImage records image i's prediction, scores its maps (upsampled to the image's grid) and renders its PNG.
+func (r *runner) scoreImage(b batch, i int, probs []float32, allMaps [][][][]float32) error {
+	s, g := b.samples[i], b.grays[i]
+	ir := r.res.addImage(s, probs)
+	size := g.Bounds().Size()
+	// Maps at the image's own resolution so boxes are scored in their own pixel grid.
+	full := make([][][]float32, len(allMaps))
+	for mi := range allMaps {
+		full[mi] = make([][]float32, len(r.res.Classes))
+		for c := range full[mi] {
+			full[mi][c] = toImageGrid(allMaps[mi][i][c], r.cfg.Model.Size, size)
+		}
+	}
+	if err := r.res.score(s, ir, r.names, full, size); err != nil {
+		return err
+	}
+	if r.cfg.OutDir == "" {
+		return nil
+	}
+	return writeImagePNG(r.cfg, ir, g, s, full, r.names)
+}
+
+// faithfulnessAndSanity scores the batch's first labelled images (up to the configured counts): deletion and
+// insertion curves, and the Spearman correlation with the randomised model's maps, one batched call per method.
+func (r *runner) faithfulnessAndSanity(b batch, allMaps [][][][]float32) error {
+	var fIdx, sIdx []int
+	for i, s := range b.samples {
+		if s.Label < 0 || len(boxesOf(s, s.Label)) == 0 {
+			continue
+		}
+		if r.faith.count+len(fIdx) < r.cfg.FaithfulnessImages {
+			fIdx = append(fIdx, i)
+		}
+		if r.sanityCount+len(sIdx) < r.cfg.SanityImages {
+			sIdx = append(sIdx, i)
+		}
+	}
+	if len(fIdx) > 0 {
+		if err := r.faith.add(r.cfg.Model.Size, b.pix, allMaps, b.samples, fIdx); err != nil {
+			return err
+		}
+	}
+	if len(sIdx) == 0 {
+		return nil
+	}
+	sub := make([][]float32, len(sIdx))
+	for j, i := range sIdx {
+		sub[j] = b.pix[i]
+	}
+	for mi, spec := range r.cfg.Methods {
+		if spec.Name == explain.LIME {
+			continue // model-agnostic cost is 1,000 forwards per image: sanity is reported for CAM methods
+		}
+		_, rmaps, err := r.sanity.Maps(spec, sub)
+		if err != nil {
+			return errors.WithMessage(err, "sanity check")
+		}
+		for j, i := range sIdx {
+			c := b.samples[i].Label
+			r.sanityRho[r.names[mi]] = append(r.sanityRho[r.names[mi]], metrics.SpearmanRank(allMaps[mi][i][c], rmaps[j][c]))
+		}
+	}
+	r.sanityCount += len(sIdx)
+	return nil
 }
 
 // MaxGridSide bounds the grid on which maps are scored and drawn: larger images (a 4000x4000 photo) are
@@ -321,7 +360,7 @@ func boxesOf(s neu.Sample, class int) []image.Rectangle {
 	return out
 }
 
-func (r *Results) addImage(s neu.Sample, g *image.Gray, probs []float32) *ImageResult {
+func (r *Results) addImage(s neu.Sample, probs []float32) *ImageResult {
 	pred := heatmap.ArgMax(probs)
 	ir := ImageResult{
 		File: s.ImagePath, Name: s.Name, Width: s.Size.X, Height: s.Size.Y,
@@ -449,112 +488,52 @@ func (r *Results) WriteTable(w io.Writer) error {
 }
 
 type faithfulness struct {
-	names      []string
-	count      int
-	scores     map[string]map[string][]float64 // method -> metric key -> per-image values
-	predictors map[*Model]heatmap.Predictor
+	names    []string
+	count    int
+	del, ins map[string][]float64
+	pred     heatmap.Predictor
 }
 
-// faithfulnessKeys are the per-image faithfulness scores, in the order of the JSON and the table.
-var faithfulnessKeys = []string{"deletion_auc", "insertion_auc", "average_drop", "increase_in_confidence",
-	"road_morf", "road_lerf", "sparseness"}
-
-func newFaithfulness(names []string) *faithfulness {
-	names = append(slices.Clone(names), faithfulnessBaselines...)
-	f := &faithfulness{names: names, scores: map[string]map[string][]float64{}, predictors: map[*Model]heatmap.Predictor{}}
-	for _, n := range names {
-		f.scores[n] = map[string][]float64{}
-	}
-	return f
+func newFaithfulness(names []string, ex *explain.Explainer) *faithfulness {
+	return &faithfulness{names: names, del: map[string][]float64{}, ins: map[string][]float64{}, pred: ex.Predictor()}
 }
 
 // add scores the images idx of a batch: each method's map of the true class, deletion and insertion curves packed
 // into shared forward passes.
-func (f *faithfulness) add(m *Model, pix [][]float32, allMaps [][][][]float32, samples []neu.Sample, idx []int, names []string) error {
-	const batch = 64
-	pred := f.predictors[m]
-	if pred == nil {
-		e, err := gradcam.NewExplainer(m.Backend, m.Store, m.Fn, gradcam.Options{Layers: m.Layers, BatchSize: batch})
-		if err != nil {
-			return err
-		}
-		pred = func(b [][]float32) ([][]float32, error) { return e.Predict(b, m.Size) }
-		f.predictors[m] = pred
-	}
-	opts := metrics.CurveOptions{MaxBatch: batch}
+func (f *faithfulness) add(size int, pix [][]float32, allMaps [][][][]float32, samples []neu.Sample, idx []int) error {
+	opts := metrics.CurveOptions{MaxBatch: 64}
 	imgs := make([][]float32, len(idx))
 	classes := make([]int, len(idx))
 	for j, i := range idx {
 		imgs[j], classes[j] = pix[i], samples[i].Label
 	}
-	for mi, name := range names {
+	for mi, name := range f.names {
 		maps := make([][]float32, len(idx))
 		for j, i := range idx {
 			maps[j] = allMaps[mi][i][classes[j]]
 		}
-		if err := f.score(name, pred, imgs, maps, classes, m.Size, opts); err != nil {
-			return errors.WithMessagef(err, "method %s", name)
+		del, err := metrics.DeletionBatch(f.pred, imgs, maps, classes, size, opts)
+		if err != nil {
+			return errors.WithMessagef(err, "deletion, method %s", name)
 		}
-	}
-	// Baselines: the chance level (a new noise map per image) and the centre bias.
-	rng := rand.New(rand.NewPCG(uint64(f.count+1), 0xfa17))
-	center := metrics.CenterGaussian(m.Size, m.Size, 0)
-	for _, name := range faithfulnessBaselines {
-		maps := make([][]float32, len(idx))
-		for j := range maps {
-			maps[j] = center
-			if name == metrics.BaselineRandom {
-				maps[j] = metrics.Random(m.Size, m.Size, rng)
-			}
+		ins, err := metrics.InsertionBatch(f.pred, imgs, maps, classes, size, opts)
+		if err != nil {
+			return errors.WithMessagef(err, "insertion, method %s", name)
 		}
-		if err := f.score(name, pred, imgs, maps, classes, m.Size, opts); err != nil {
-			return errors.WithMessagef(err, "baseline %s", name)
+		for j := range idx {
+			f.del[name] = append(f.del[name], del[j].AUC)
+			f.ins[name] = append(f.ins[name], ins[j].AUC)
 		}
 	}
 	f.count += len(idx)
 	return nil
 }
 
-// faithfulnessBaselines are the maps scored beside the methods (a uniform map has no pixel order to test).
-var faithfulnessBaselines = []string{metrics.BaselineCenterGaussian, metrics.BaselineRandom}
-
-// score adds one method's faithfulness scores of the images: RISE deletion/insertion AUC, Average Drop and
-// Increase in Confidence, ROAD MoRF/LeRF, and the map's sparseness.
-func (f *faithfulness) score(name string, pred heatmap.Predictor, imgs, maps [][]float32, classes []int, size int, opts metrics.CurveOptions) error {
-	del, err := metrics.DeletionBatch(pred, imgs, maps, classes, size, opts)
-	if err != nil {
-		return errors.WithMessage(err, "deletion")
-	}
-	ins, err := metrics.InsertionBatch(pred, imgs, maps, classes, size, opts)
-	if err != nil {
-		return errors.WithMessage(err, "insertion")
-	}
-	conf, err := metrics.ConfidenceBatch(pred, imgs, maps, classes)
-	if err != nil {
-		return errors.WithMessage(err, "confidence")
-	}
-	road, err := metrics.ROADBatch(pred, imgs, maps, classes, size, uint64(f.count+1))
-	if err != nil {
-		return errors.WithMessage(err, "ROAD")
-	}
-	s := f.scores[name]
-	for j := range imgs {
-		for key, v := range map[string]float64{"deletion_auc": del[j].AUC, "insertion_auc": ins[j].AUC,
-			"average_drop": conf[j].Drop, "increase_in_confidence": conf[j].Increase, "road_morf": road[j].MoRF,
-			"road_lerf": road[j].LeRF, "sparseness": metrics.Sparseness(maps[j])} {
-			s[key] = append(s[key], v)
-		}
-	}
-	return nil
-}
-
 func (f *faithfulness) means() map[string]map[string]float64 {
 	out := map[string]map[string]float64{}
 	for _, name := range f.names {
-		out[name] = map[string]float64{"images": float64(f.count)}
-		for _, key := range faithfulnessKeys {
-			out[name][key] = mean(f.scores[name][key])
-		}
+		out[name] = map[string]float64{"deletion_auc": mean(f.del[name]), "insertion_auc": mean(f.ins[name]),
+			"images": float64(f.count)}
 	}
 	return out
 }
@@ -568,65 +547,4 @@ func mean(v []float64) float64 {
 		s += x
 	}
 	return s / float64(len(v))
-}
-
-// RandomizedModel returns a copy of m whose variables under scopes (e.g. "/resnet/layer4", "/resnet/head") are
-// re-initialised: weights He-normal from a seeded RNG, batch-norm scale/variance 1, offsets/means/biases 0. The
-// original model is untouched.
-func RandomizedModel(m *Model, scopes []string, seed int64) (*Model, error) {
-	if len(scopes) == 0 {
-		return nil, errors.New("sanity check: no scopes to randomise")
-	}
-	store, err := m.Store.Clone()
-	if err != nil {
-		return nil, errors.WithMessage(err, "sanity check: cloning the model")
-	}
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x5a417))
-	changed := 0
-	for v := range store.IterVariables() {
-		inScope := false
-		for _, s := range scopes {
-			if v.Path() == s || strings.HasPrefix(v.Path(), strings.TrimSuffix(s, "/")+"/") {
-				inScope = true
-			}
-		}
-		if !inScope {
-			continue
-		}
-		t, err := randomLike(v.Shape(), v.Name(), rng)
-		if err != nil {
-			return nil, errors.WithMessagef(err, "sanity check: variable %s", v.Path())
-		}
-		if err := v.SetValue(t); err != nil {
-			return nil, errors.WithMessagef(err, "sanity check: variable %s", v.Path())
-		}
-		changed++
-	}
-	if changed == 0 {
-		return nil, errors.Errorf("sanity check: no variable under %v", scopes)
-	}
-	rm := *m
-	rm.Store = store
-	return &rm, nil
-}
-
-func randomLike(s shapes.Shape, name string, rng *rand.Rand) (*tensors.Tensor, error) {
-	n := s.Size()
-	data := make([]float32, n)
-	switch {
-	case s.Rank() >= 2:
-		fanIn := n / s.Dimensions[s.Rank()-1]
-		std := math.Sqrt(2 / float64(max(fanIn, 1)))
-		for i := range data {
-			data[i] = float32(rng.NormFloat64() * std)
-		}
-	case name == "scale" || name == "variance":
-		for i := range data {
-			data[i] = 1
-		}
-	}
-	if s.DType != dtypes.Float32 {
-		return nil, fmt.Errorf("dtype %s not supported", s.DType)
-	}
-	return tensors.FromFlatDataAndDimensions(data, s.Dimensions...), nil
 }

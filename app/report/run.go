@@ -148,9 +148,6 @@ func newRunner(cfg Config, ds *neu.Dataset) (*runner, error) {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 16
 	}
-	if cfg.Render.Scale == 0 {
-		cfg.Render = cfg.Render.Defaults()
-	}
 	opts := explain.DefaultOptions()
 	opts.Seed = cfg.Seed
 	r := &runner{cfg: cfg, ex: explain.New(m, opts), names: make([]string, len(cfg.Methods)),

@@ -76,7 +76,7 @@ func runExplain(args []string) error {
 	}
 	fmt.Printf("explain: %d images (%d skipped while loading), model %s, methods %s -> %s\n",
 		len(ds.Samples), len(ds.Skipped), clf.Source(), *methods, *out)
-	opts := render.Options{}.Defaults()
+	opts := render.DefaultOptions()
 	opts.Colormap, opts.Alpha, opts.Threshold, opts.Scale = cm, *alpha, *threshold, *scale
 	opts.ShowCAMBoxes = *threshold > 0
 	res, err := report.Run(report.Config{

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/neucam/neucam/gradcam/explain"
 	"github.com/neucam/neucam/gradcam/render"
 )
 
@@ -118,4 +119,38 @@ func wrap(body string) string {
 
 func errorHTML(err error) string {
 	return `<pre style="color:#cf222e;white-space:pre-wrap">` + html.EscapeString(err.Error()) + "</pre>"
+}
+
+// Explain shows an explain.Result, one figure per image: the image with its GT boxes, then one overlay per
+// method for the image's true class (its predicted class when unlabelled), then a colour bar (render.MethodRow).
+func Explain(res *explain.Result, opts render.Options) error {
+	s, err := ExplainHTML(res, opts)
+	if err != nil {
+		return err
+	}
+	return showHTML(s)
+}
+
+// ExplainHTML is the HTML of Explain.
+func ExplainHTML(res *explain.Result, opts render.Options) (string, error) {
+	var b strings.Builder
+	names := res.MethodNames()
+	for i, x := range res.Images {
+		panels := make([]render.Panel, len(names))
+		for mi := range names {
+			panels[mi] = res.Panel(i, mi)
+		}
+		cls := -1
+		if x.Label >= 0 && x.Label < len(res.Classes) {
+			cls = x.Label
+		}
+		img, err := render.MethodRow(panels, names, cls, opts)
+		if err != nil {
+			return "", err
+		}
+		if err := figure(&b, img, x.Name); err != nil {
+			return "", err
+		}
+	}
+	return wrap(b.String()), nil
 }

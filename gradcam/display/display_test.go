@@ -56,9 +56,9 @@ func TestShowOutsideNotebook(t *testing.T) {
 	img := image.NewRGBA(image.Rect(0, 0, 2, 2))
 	for name, err := range map[string]error{
 		"ShowImage":     ShowImage(img),
-		"ShowRows":      ShowRows(ps, render.Options{}),
-		"ShowClassRows": ShowClassRows(ps, render.Options{}),
-		"ShowGrid":      ShowGrid(ps, render.Options{}),
+		"ShowRows":      ShowRows(ps, render.DefaultOptions()),
+		"ShowClassRows": ShowClassRows(ps, render.DefaultOptions()),
+		"ShowGrid":      ShowGrid(ps, render.DefaultOptions()),
 		"Explorer.Run": (&Explorer{ClassNames: names, Methods: []string{"m"},
 			Compute: func(string) ([]render.Panel, error) { return ps, nil }}).Run(),
 	} {
@@ -68,7 +68,7 @@ func TestShowOutsideNotebook(t *testing.T) {
 	}
 	// Bad input is reported before the notebook check.
 	bad := panel("bad", "a", "zzz")
-	if err := ShowRows([]render.Panel{bad}, render.Options{}); err == nil || errors.Is(err, ErrNotNotebook) {
+	if err := ShowRows([]render.Panel{bad}, render.DefaultOptions()); err == nil || errors.Is(err, ErrNotNotebook) {
 		t.Errorf("ShowRows with an unknown predicted class: err = %v", err)
 	}
 	if err := (&Explorer{}).Run(); err == nil || errors.Is(err, ErrNotNotebook) {
@@ -78,7 +78,7 @@ func TestShowOutsideNotebook(t *testing.T) {
 
 func TestRowsHTML(t *testing.T) {
 	ps := []render.Panel{panel("one", "a", "b"), panel("two", "", "c")}
-	opts := render.Options{Scale: 3}
+	opts := render.Options{Alpha: 0.45, Threshold: 0.5, Scale: 3}
 	s, err := RowsHTML(ps, -1, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +108,7 @@ func TestExplorerView(t *testing.T) {
 			}
 			return []render.Panel{panel("p1", "a", "a"), panel("p2", "b", "c")}, nil
 		},
-		Options: render.Options{Scale: 1},
+		Options: render.Options{Alpha: 0.45, Threshold: 0.5, Scale: 1},
 	}
 	// Class option 2 = class "b", alpha 30, threshold 0 (boxes off).
 	s, err := e.viewHTML(2, 0, 30, 0)
@@ -118,7 +118,7 @@ func TestExplorerView(t *testing.T) {
 	if !strings.Contains(s, "gradcam · b · alpha 0.30 · CAM boxes off · 2 images") {
 		t.Errorf("summary missing: %.300s", s)
 	}
-	rowSize := render.RowSize(image.Pt(20, 10), false, render.Options{Scale: 1})
+	rowSize := render.RowSize(image.Pt(20, 10), false, render.Options{Alpha: 0.45, Threshold: 0.5, Scale: 1})
 	if got := figureSizes(t, s); len(got) != 2 || got[0] != rowSize {
 		t.Errorf("image rows %v, want 2 x %v", got, rowSize)
 	}
@@ -127,7 +127,7 @@ func TestExplorerView(t *testing.T) {
 	if !strings.Contains(s, "all classes · alpha 0.45 · CAM boxes &gt;= 0.60 of max") {
 		t.Errorf("summary missing: %.300s", s)
 	}
-	cr, err := render.ClassRow(panel("p1", "a", "a"), render.Options{Scale: 1})
+	cr, err := render.ClassRow(panel("p1", "a", "a"), render.Options{Alpha: 0.45, Threshold: 0.5, Scale: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

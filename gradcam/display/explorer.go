@@ -48,7 +48,7 @@ func (e *Explorer) newSession() (*session, error) {
 	if e.Compute == nil {
 		return nil, errors.New("display: Explorer.Compute is nil")
 	}
-	o := e.Options.Defaults()
+	o := e.Options
 	o.ShowCAMBoxes = e.Options.ShowCAMBoxes
 	return &session{e: e, class: -1, opts: o, cache: map[string][]render.Panel{}, errs: map[string]error{}}, nil
 }

@@ -53,17 +53,24 @@ func SLIC(img []float32, w, h int, opts SLICOptions) (labels []int32, n int, err
 	}
 	opts = opts.withDefaults()
 	npix := w * h
-	k := min(opts.NumSegments, npix)
+	inten := slicIntensity(img, w, h, opts.Sigma)
+	centers := initialCenters(inten, w, h, min(opts.NumSegments, npix))
+	lab := slicIterate(inten, w, h, centers, opts)
+	minSize := max(1, int(float64(npix)/float64(len(centers))/4))
+	labels, n = enforceConnectivity(lab, inten, w, h, minSize)
+	return labels, n, nil
+}
 
-	inten := make([]float64, npix)
+// slicIntensity is the blurred image contrast-stretched to [0,100]: NEU images vary a lot in global contrast,
+// and the compactness trade-off should not depend on it.
+func slicIntensity(img []float32, w, h int, sigma float64) []float64 {
+	inten := make([]float64, len(img))
 	for i, v := range img {
 		inten[i] = finite64(float64(v))
 	}
-	if opts.Sigma > 0 {
-		inten = gaussianBlur(inten, w, h, opts.Sigma)
+	if sigma > 0 {
+		inten = gaussianBlur(inten, w, h, sigma)
 	}
-	// Contrast stretch: NEU images vary a lot in global contrast, and the compactness
-	// trade-off should not depend on it.
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range inten {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
@@ -74,23 +81,25 @@ func SLIC(img []float32, w, h int, opts SLICOptions) (labels []int32, n int, err
 			inten[i] = (inten[i] - lo) * s
 		}
 	} else {
-		for i := range inten {
-			inten[i] = 0
-		}
+		clear(inten)
 	}
+	return inten
+}
 
-	// Grid of initial centres with step S = sqrt(N/K).
-	step := math.Sqrt(float64(npix) / float64(k))
+// center is a SLIC cluster centre: intensity and position.
+type center struct{ l, x, y float64 }
+
+// initialCenters places about k centres on a grid with step sqrt(N/k), each moved to the lowest gradient in its
+// 3x3 neighbourhood so that no centre starts on an edge.
+func initialCenters(inten []float64, w, h, k int) []center {
+	step := math.Sqrt(float64(w*h) / float64(k))
 	nx := max(1, int(math.Round(float64(w)/step)))
 	ny := max(1, int(math.Round(float64(h)/step)))
-	type center struct{ l, x, y float64 }
 	centers := make([]center, 0, nx*ny)
 	for j := range ny {
 		for i := range nx {
 			cx := int((float64(i) + 0.5) * float64(w) / float64(nx))
 			cy := int((float64(j) + 0.5) * float64(h) / float64(ny))
-			// Move to the lowest gradient in the 3x3 neighbourhood so that no centre
-			// starts on an edge.
 			bx, by, bg := cx, cy, math.Inf(1)
 			for dy := -1; dy <= 1; dy++ {
 				for dx := -1; dx <= 1; dx++ {
@@ -106,15 +115,19 @@ func SLIC(img []float32, w, h int, opts SLICOptions) (labels []int32, n int, err
 			centers = append(centers, center{inten[by*w+bx], float64(bx), float64(by)})
 		}
 	}
+	return centers
+}
+
+// slicIterate runs opts.MaxIter rounds of assignment (each centre searches a 2S x 2S window) and centre update;
+// it returns the labels (-1 where no centre reached).
+func slicIterate(inten []float64, w, h int, centers []center, opts SLICOptions) []int32 {
+	npix := w * h
 	// S from the actual grid, so the spatial normalisation matches the centre spacing.
 	S := math.Sqrt(float64(npix) / float64(len(centers)))
 	m2s2 := opts.Compactness * opts.Compactness / (S * S)
 	win := int(math.Ceil(S))
-
 	lab := make([]int32, npix)
 	dist := make([]float64, npix)
-	sums := make([]center, len(centers))
-	counts := make([]int, len(centers))
 	for range opts.MaxIter {
 		for i := range dist {
 			dist[i] = math.Inf(1)
@@ -129,36 +142,38 @@ func SLIC(img []float32, w, h int, opts SLICOptions) (labels []int32, n int, err
 				for x := x0; x <= x1; x++ {
 					dx := float64(x) - c.x
 					dl := inten[row+x] - c.l
-					d := dl*dl + (dx*dx+dy*dy)*m2s2
-					if d < dist[row+x] {
+					if d := dl*dl + (dx*dx+dy*dy)*m2s2; d < dist[row+x] {
 						dist[row+x] = d
 						lab[row+x] = int32(ci)
 					}
 				}
 			}
 		}
-		clear(sums)
-		clear(counts)
-		for y := range h {
-			for x := range w {
-				p := y*w + x
-				if l := lab[p]; l >= 0 {
-					sums[l].l += inten[p]
-					sums[l].x += float64(x)
-					sums[l].y += float64(y)
-					counts[l]++
-				}
-			}
-		}
-		for ci := range centers {
-			if n := float64(counts[ci]); n > 0 {
-				centers[ci] = center{sums[ci].l / n, sums[ci].x / n, sums[ci].y / n}
+		updateCenters(centers, lab, inten, w, h)
+	}
+	return lab
+}
+
+// updateCenters moves each centre to the mean intensity and position of its pixels.
+func updateCenters(centers []center, lab []int32, inten []float64, w, h int) {
+	sums := make([]center, len(centers))
+	counts := make([]int, len(centers))
+	for y := range h {
+		for x := range w {
+			p := y*w + x
+			if l := lab[p]; l >= 0 {
+				sums[l].l += inten[p]
+				sums[l].x += float64(x)
+				sums[l].y += float64(y)
+				counts[l]++
 			}
 		}
 	}
-	minSize := max(1, int(float64(npix)/float64(len(centers))/4))
-	labels, n = enforceConnectivity(lab, inten, w, h, minSize)
-	return labels, n, nil
+	for ci := range centers {
+		if n := float64(counts[ci]); n > 0 {
+			centers[ci] = center{sums[ci].l / n, sums[ci].x / n, sums[ci].y / n}
+		}
+	}
 }
 
 // gradient2 is the squared central-difference gradient magnitude (clamped borders).
@@ -173,13 +188,27 @@ func gradient2(v []float64, w, h, x, y int) float64 {
 // adjacent component, smallest first. Pixels with label -1 (never reached by a centre)
 // form components like any other label.
 func enforceConnectivity(lab []int32, inten []float64, w, h, minSize int) ([]int32, int) {
+	cs := labelComponents(lab, inten, w, h)
+	parent := cs.mergeSmall(w, h, minSize)
+	return relabel(cs.comp, parent)
+}
+
+// components are the 4-connected components of a label image: each pixel's component, the pixels of each and
+// their intensity sums.
+type components struct {
+	comp    []int32
+	members [][]int32
+	sum     []float64
+}
+
+func labelComponents(lab []int32, inten []float64, w, h int) *components {
 	npix := w * h
 	comp := make([]int32, npix)
 	for i := range comp {
 		comp[i] = -1
 	}
-	var members [][]int32 // pixels of each component
-	var sum []float64     // intensity sums
+	var members [][]int32
+	var sum []float64
 	queue := make([]int32, 0, 256)
 	for p := range npix {
 		if comp[p] >= 0 {
@@ -210,7 +239,13 @@ func enforceConnectivity(lab []int32, inten []float64, w, h, minSize int) ([]int
 		members = append(members, pix)
 		sum = append(sum, s)
 	}
+	return &components{comp: comp, members: members, sum: sum}
+}
 
+// mergeSmall merges every component smaller than minSize, smallest first, into the neighbour of closest mean
+// intensity; it returns the union-find parents.
+func (cs *components) mergeSmall(w, h, minSize int) []int32 {
+	comp, members, sum := cs.comp, cs.members, cs.sum
 	nc := len(members)
 	parent := make([]int32, nc)
 	for i := range parent {
@@ -264,7 +299,18 @@ func enforceConnectivity(lab []int32, inten []float64, w, h, minSize int) ([]int
 		sum[best] += sum[r]
 		members[r] = nil
 	}
+	return parent
+}
 
+// relabel numbers the merged components 0..n-1 in order of first appearance.
+func relabel(comp, parent []int32) ([]int32, int) {
+	find := func(i int32) int32 {
+		for parent[i] != i {
+			i = parent[i]
+		}
+		return i
+	}
+	npix := len(comp)
 	out := make([]int32, npix)
 	newID := make(map[int32]int32)
 	for p := range npix {

@@ -213,14 +213,27 @@ func boxIoUsPerThreshold(m []float32, w, h int, gt []image.Rectangle, thresholds
 	if mx <= 0 {
 		return best1, bestAll
 	}
-	n := len(m)
-	// Bucket the pixels by the highest threshold index at which they are foreground (a counting sort:
-	// the order inside a bucket is irrelevant since components at a threshold do not depend on it).
+	bucket, order := pixelsByThreshold(m, thresholds, mx)
+	s := newSweep(w, h)
+	p := 0
+	for ti := len(thresholds) - 1; ti >= 0; ti-- {
+		for ; p < len(order) && bucket[order[p]] >= int32(ti); p++ {
+			s.add(order[p])
+		}
+		best1[ti], bestAll[ti] = s.bestIoUs(gt)
+	}
+	return best1, bestAll
+}
+
+// pixelsByThreshold buckets the pixels by the highest threshold index at which they are foreground (-1: never)
+// and lists the foreground pixels from the highest bucket down (a counting sort: the order inside a bucket is
+// irrelevant since components at a threshold do not depend on it).
+func pixelsByThreshold(m []float32, thresholds []float64, mx float64) (bucket, order []int32) {
 	levels := make([]float64, len(thresholds))
 	for ti, t := range thresholds {
 		levels[ti] = heatmap.ThresholdLevel(t, mx)
 	}
-	bucket := make([]int32, n) // highest ti with value > levels[ti], or -1
+	bucket = make([]int32, len(m))
 	start := make([]int32, len(thresholds)+1)
 	for i, v := range m {
 		f := value(v)
@@ -231,96 +244,108 @@ func boxIoUsPerThreshold(m []float32, w, h int, gt []image.Rectangle, thresholds
 			start[k-1]++
 		}
 	}
-	// Buckets from the highest threshold down, so order lists pixels by decreasing activation threshold.
 	var acc int32
 	for ti := len(thresholds) - 1; ti >= 0; ti-- {
 		c := start[ti]
 		start[ti] = acc
 		acc += c
 	}
-	order := make([]int32, acc)
+	order = make([]int32, acc)
 	for i, b := range bucket {
 		if b >= 0 {
 			order[start[b]] = int32(i)
 			start[b]++
 		}
 	}
+	return bucket, order
+}
 
-	parent := make([]int32, n)
-	size := make([]int32, n)
-	first := make([]int32, n)
-	x0, y0, x1, y1 := make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
-	rootPos := make([]int32, n) // position in roots, -1 when not a root
-	active := make([]bool, n)
-	var roots []int32
-	find := func(i int32) int32 {
-		for parent[i] != i {
-			parent[i] = parent[parent[i]]
-			i = parent[i]
-		}
-		return i
+// sweep is a union-find over the pixels switched on so far; each root carries its component's bounding box,
+// size and first pixel, and roots lists the current components.
+type sweep struct {
+	w, h                int
+	parent, size, first []int32
+	x0, y0, x1, y1      []int32
+	rootPos             []int32 // position in roots, -1 when not a root
+	active              []bool
+	roots               []int32
+}
+
+func newSweep(w, h int) *sweep {
+	n := w * h
+	return &sweep{w: w, h: h, parent: make([]int32, n), size: make([]int32, n), first: make([]int32, n),
+		x0: make([]int32, n), y0: make([]int32, n), x1: make([]int32, n), y1: make([]int32, n),
+		rootPos: make([]int32, n), active: make([]bool, n)}
+}
+
+func (s *sweep) find(i int32) int32 {
+	for s.parent[i] != i {
+		s.parent[i] = s.parent[s.parent[i]]
+		i = s.parent[i]
 	}
-	union := func(a, b int32) {
-		ra, rb := find(a), find(b)
-		if ra == rb {
-			return
-		}
-		if size[ra] < size[rb] {
-			ra, rb = rb, ra
-		}
-		parent[rb] = ra
-		size[ra] += size[rb]
-		first[ra] = min(first[ra], first[rb])
-		x0[ra], y0[ra] = min(x0[ra], x0[rb]), min(y0[ra], y0[rb])
-		x1[ra], y1[ra] = max(x1[ra], x1[rb]), max(y1[ra], y1[rb])
-		// Swap-delete rb from roots.
-		p := rootPos[rb]
-		last := roots[len(roots)-1]
-		roots[p] = last
-		rootPos[last] = p
-		roots = roots[:len(roots)-1]
-		rootPos[rb] = -1
+	return i
+}
+
+func (s *sweep) union(a, b int32) {
+	ra, rb := s.find(a), s.find(b)
+	if ra == rb {
+		return
 	}
-	p := 0
-	for ti := len(thresholds) - 1; ti >= 0; ti-- {
-		for ; p < len(order) && bucket[order[p]] >= int32(ti); p++ {
-			i := order[p]
-			x, y := int32(int(i)%w), int32(int(i)/w)
-			active[i], parent[i], size[i], first[i] = true, i, 1, i
-			x0[i], y0[i], x1[i], y1[i] = x, y, x+1, y+1
-			rootPos[i] = int32(len(roots))
-			roots = append(roots, i)
-			for dy := int32(-1); dy <= 1; dy++ {
-				for dx := int32(-1); dx <= 1; dx++ {
-					nx, ny := x+dx, y+dy
-					if (dx == 0 && dy == 0) || nx < 0 || ny < 0 || int(nx) >= w || int(ny) >= h {
-						continue
-					}
-					if j := ny*int32(w) + nx; active[j] {
-						union(i, j)
-					}
-				}
+	if s.size[ra] < s.size[rb] {
+		ra, rb = rb, ra
+	}
+	s.parent[rb] = ra
+	s.size[ra] += s.size[rb]
+	s.first[ra] = min(s.first[ra], s.first[rb])
+	s.x0[ra], s.y0[ra] = min(s.x0[ra], s.x0[rb]), min(s.y0[ra], s.y0[rb])
+	s.x1[ra], s.y1[ra] = max(s.x1[ra], s.x1[rb]), max(s.y1[ra], s.y1[rb])
+	// Swap-delete rb from roots.
+	p := s.rootPos[rb]
+	last := s.roots[len(s.roots)-1]
+	s.roots[p] = last
+	s.rootPos[last] = p
+	s.roots = s.roots[:len(s.roots)-1]
+	s.rootPos[rb] = -1
+}
+
+// add switches pixel i on and merges it with its active 8-neighbours.
+func (s *sweep) add(i int32) {
+	x, y := int32(int(i)%s.w), int32(int(i)/s.w)
+	s.active[i], s.parent[i], s.size[i], s.first[i] = true, i, 1, i
+	s.x0[i], s.y0[i], s.x1[i], s.y1[i] = x, y, x+1, y+1
+	s.rootPos[i] = int32(len(s.roots))
+	s.roots = append(s.roots, i)
+	for dy := int32(-1); dy <= 1; dy++ {
+		for dx := int32(-1); dx <= 1; dx++ {
+			nx, ny := x+dx, y+dy
+			if (dx == 0 && dy == 0) || nx < 0 || ny < 0 || int(nx) >= s.w || int(ny) >= s.h {
+				continue
+			}
+			if j := ny*int32(s.w) + nx; s.active[j] {
+				s.union(i, j)
 			}
 		}
-		if len(roots) == 0 {
-			continue
-		}
-		largest := roots[0]
-		for _, r := range roots {
-			box := image.Rect(int(x0[r]), int(y0[r]), int(x1[r]), int(y1[r]))
-			b := 0.0
-			for _, g := range gt {
-				b = max(b, BoxIoU(box, g))
-			}
-			bestAll[ti] = max(bestAll[ti], b)
-			if size[r] > size[largest] || (size[r] == size[largest] && first[r] < first[largest]) {
-				largest = r
-			}
-		}
-		lbox := image.Rect(int(x0[largest]), int(y0[largest]), int(x1[largest]), int(y1[largest]))
+	}
+}
+
+// bestIoUs returns the best IoU with any GT box of the largest component's box (v1) and of any component's box (v2).
+func (s *sweep) bestIoUs(gt []image.Rectangle) (best1, bestAll float64) {
+	if len(s.roots) == 0 {
+		return 0, 0
+	}
+	largest := s.roots[0]
+	for _, r := range s.roots {
+		box := image.Rect(int(s.x0[r]), int(s.y0[r]), int(s.x1[r]), int(s.y1[r]))
 		for _, g := range gt {
-			best1[ti] = max(best1[ti], BoxIoU(lbox, g))
+			bestAll = max(bestAll, BoxIoU(box, g))
 		}
+		if s.size[r] > s.size[largest] || (s.size[r] == s.size[largest] && s.first[r] < s.first[largest]) {
+			largest = r
+		}
+	}
+	lbox := image.Rect(int(s.x0[largest]), int(s.y0[largest]), int(s.x1[largest]), int(s.y1[largest]))
+	for _, g := range gt {
+		best1 = max(best1, BoxIoU(lbox, g))
 	}
 	return best1, bestAll
 }

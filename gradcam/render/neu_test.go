@@ -153,7 +153,8 @@ func TestRenderNEUGrid(t *testing.T) {
 	panels[1].PredClass, panels[1].Prob = "crazing", 0.61
 	panels[1].Metric = "energy in GT 0.81  |  pointing game hit"
 	panels[2].TrueClass = ""
-	opts := Options{Colormap: Turbo, ShowCAMBoxes: true, Method: "gradcam"}
+	opts := DefaultOptions()
+	opts.Colormap, opts.Method = Turbo, "gradcam"
 
 	grid, err := Grid(panels, opts)
 	if err != nil {
@@ -214,7 +215,7 @@ func TestRenderNEUGrid(t *testing.T) {
 	}
 
 	// The multi-label view of the first image.
-	cr, err := ClassRow(panels[0], Options{Colormap: Viridis, Scale: 1})
+	cr, err := ClassRow(panels[0], Options{Colormap: Viridis, Alpha: 0.45, Threshold: 0.5, Scale: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,18 +238,18 @@ func TestImageRowErrors(t *testing.T) {
 	g := image.NewGray(image.Rect(0, 0, 4, 4))
 	p := Panel{Gray: g, Name: "x", PredClass: "b", ClassNames: []string{"a", "b"},
 		Maps: []heatmap.Map{{W: 2, H: 2, V: make([]float32, 4)}, {W: 2, H: 2, V: make([]float32, 3)}}}
-	if _, err := ImageRow(p, 0, Options{}); err == nil || err.Error() != `render: panel "x": map 1 (b) is 2x2 with 3 values` {
+	if _, err := ImageRow(p, 0, DefaultOptions()); err == nil || err.Error() != `render: panel "x": map 1 (b) is 2x2 with 3 values` {
 		t.Errorf("bad map: err = %v", err)
 	}
 	p.Maps[1].V = make([]float32, 4)
 	p.PredClass = "zzz"
-	if _, err := ImageRow(p, -1, Options{}); err == nil {
+	if _, err := ImageRow(p, -1, DefaultOptions()); err == nil {
 		t.Error("unknown predicted class: want an error")
 	}
-	if _, err := ImageRow(p, 2, Options{}); err == nil {
+	if _, err := ImageRow(p, 2, DefaultOptions()); err == nil {
 		t.Error("class index 2 of 2: want an error")
 	}
-	img, err := ImageRow(p, 1, Options{Scale: 3})
+	img, err := ImageRow(p, 1, Options{Alpha: 0.45, Scale: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,33 +28,39 @@ type Panel struct {
 
 // Options control the figures. The zero value gives the defaults.
 type Options struct {
-	Colormap     Colormap // zero: Viridis
-	Alpha        float64  // heatmap opacity in overlays; 0: 0.45
-	Threshold    float64  // CAM box threshold as a fraction of the map max; 0: 0.5
-	Scale        int      // display upscaling of the image (200 px image -> 400 px tiles); 0: 2
+	Colormap     Colormap // the zero value is Viridis
+	Alpha        float64  // heatmap opacity in overlays, in [0,1] (0: the plain image)
+	Threshold    float64  // CAM box threshold as a fraction of the map max, in [0,1]
+	Scale        int      // display upscaling of the image (2: 200 px image -> 400 px tiles); must be >= 1
 	Smooth       bool     // upscale the image bilinearly instead of pixel-replicating it
 	ShowCAMBoxes bool     // draw dashed CAM-derived boxes on overlays
-	Method       string   // CAM method shown in titles, e.g. "gradcam"; "": "CAM"
+	Method       string   // CAM method shown in titles, e.g. "gradcam"; "": "map"
 }
 
-// Defaults returns o with zero fields replaced by their defaults.
-func (o Options) Defaults() Options {
-	if o.Colormap.lut == nil {
-		o.Colormap = Viridis
+// DefaultOptions are the settings used everywhere unless asked otherwise (CLI, reports, notebooks): viridis,
+// alpha 0.45, CAM boxes at 0.5 of the max drawn dashed, tiles at twice the image size. Every Options field is used
+// as given: zero means zero.
+func DefaultOptions() Options {
+	return Options{Colormap: Viridis, Alpha: 0.45, Threshold: 0.5, Scale: 2, ShowCAMBoxes: true}
+}
+
+// check reports options no figure can be drawn with.
+func (o Options) check() error {
+	if o.Scale < 1 {
+		return fmt.Errorf("render: Options.Scale is %d; it must be >= 1 (see DefaultOptions)", o.Scale)
 	}
-	if o.Alpha == 0 {
-		o.Alpha = 0.45
+	if !(o.Alpha >= 0 && o.Alpha <= 1) || !(o.Threshold >= 0 && o.Threshold <= 1) {
+		return fmt.Errorf("render: Options.Alpha %g and Threshold %g must be in [0,1]", o.Alpha, o.Threshold)
 	}
-	if o.Threshold == 0 {
-		o.Threshold = 0.5
-	}
-	if o.Scale <= 0 {
-		o.Scale = 2
-	}
+	return nil
+}
+
+// methodTitle is the method's name for tile titles.
+func (o Options) methodTitle() string {
 	if o.Method == "" {
-		o.Method = "CAM"
+		return "map"
 	}
-	return o
+	return o.Method
 }
 
 // Layout, display pixels.
@@ -235,7 +241,10 @@ func (p Panel) caption() (string, color.RGBA) {
 // (and dashed CAM boxes with Options.ShowCAMBoxes); below, the caption and the metric line.
 // Images without a true class show no boxes.
 func ImageRow(p Panel, classIdx int, opts Options) (*image.RGBA, error) {
-	o := opts.Defaults()
+	o := opts
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	if err := p.check(); err != nil {
 		return nil, err
 	}
@@ -250,7 +259,7 @@ func ImageRow(p Panel, classIdx int, opts Options) (*image.RGBA, error) {
 	}
 	tiles := []tile{
 		p.imageTile(o, gt),
-		{img: p.heatTile(k, o), title: fmt.Sprintf("%s: %s", o.Method, p.ClassNames[k]), colorBar: true,
+		{img: p.heatTile(k, o), title: fmt.Sprintf("%s: %s", o.methodTitle(), p.ClassNames[k]), colorBar: true,
 			swatch: ptr(ClassColor(k)), titleInk: inkColor},
 		{img: p.overlayTile(k, o, gt), title: ovTitle, titleInk: inkColor},
 	}
@@ -263,7 +272,10 @@ func ImageRow(p Panel, classIdx int, opts Options) (*image.RGBA, error) {
 // by Label), titled with the class name and, when Panel.Probs is set, its probability; a colour bar
 // and the caption close the row.
 func ClassRow(p Panel, opts Options) (*image.RGBA, error) {
-	o := opts.Defaults()
+	o := opts
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	if err := p.check(); err != nil {
 		return nil, err
 	}
@@ -325,9 +337,10 @@ func Stack(imgs []*image.RGBA) *image.RGBA {
 
 // RowSize returns the size of an ImageRow for an image of size img with the given options, so
 // callers (and tests) can lay out figures without rendering them.
+// A Scale below 1 counts as 1 here (drawing with it is an error).
 func RowSize(img image.Point, metric bool, opts Options) image.Point {
-	o := opts.Defaults()
-	tw, th := img.X*o.Scale, img.Y*o.Scale
+	s := max(opts.Scale, 1)
+	tw, th := img.X*s, img.Y*s
 	w := 2*pad + 3*tw + 2*gap + barGap + ColorBarWidth()
 	return image.Pt(w, rowHeight(th, metric))
 }
@@ -423,7 +436,10 @@ func ptr[T any](v T) *T { return &v }
 // predicted class), each with that class's GT boxes and, with Options.ShowCAMBoxes, dashed CAM boxes; a colour
 // bar and the caption of panels[0] close the row.
 func MethodRow(panels []Panel, methods []string, classIdx int, opts Options) (*image.RGBA, error) {
-	o := opts.Defaults()
+	o := opts
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	if len(panels) == 0 || len(panels) != len(methods) {
 		return nil, fmt.Errorf("render: MethodRow needs one panel per method, got %d panels for %d methods",
 			len(panels), len(methods))

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
@@ -53,8 +54,9 @@ type TrainOptions struct {
 	Log io.Writer
 	// Context cancels training: a checkpoint is saved and Train returns ErrInterrupted.
 	Context context.Context
-	// OnLoop, when set, is called with the training loop before it runs, e.g. to attach a live plot with
-	// loop.OnStep (notebooks/01_training.ipynb).
+	// OnEpoch, when set, is called after every epoch with its statistics (the live plot of notebook 01).
+	OnEpoch func(EpochStats)
+	// OnLoop, when set, is called with the GoMLX training loop before it runs (to attach other hooks).
 	OnLoop func(*train.Loop)
 
 	interruptAtStep int // tests: behave as if interrupted once this global step is done
@@ -98,11 +100,54 @@ type TrainResult struct {
 	Seed          int64         `json:"seed"`
 }
 
+// EpochStats is what Train reports after every epoch (TrainOptions.OnEpoch): the live plot of notebook 01 draws
+// these, the command line prints them.
+type EpochStats struct {
+	Epoch, Epochs int           // 1-based epoch just finished, of Epochs
+	Step, Steps   int           // global step, of Steps
+	Loss          float64       // moving-average training loss
+	TrainAccuracy float64       // moving-average training accuracy (on augmented batches)
+	ValAccuracy   float64       // accuracy on the validation split
+	Elapsed       time.Duration // since Train started
+}
+
 // Train trains the NEU ResNet on the default split of opts.DataDir (neu.Split with the neu defaults),
 // checkpointing every epoch into OutDir/train, and writes the inference checkpoint to OutDir.
 // It reports validation accuracy per epoch and the test-split evaluation at the end.
 func Train(opts TrainOptions) (*TrainResult, error) {
 	start := time.Now()
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	data, err := loadTrainData(&opts, start)
+	if err != nil {
+		return nil, err
+	}
+	backend, err := NewBackend()
+	if err != nil {
+		return nil, err
+	}
+	stepsPerEpoch := len(data.trainS) / opts.BatchSize
+	run, err := newTrainRun(opts, stepsPerEpoch*opts.Epochs, stepsPerEpoch)
+	if err != nil {
+		return nil, err
+	}
+	run.evaluator = &Classifier{backend: backend, store: run.store, cfg: opts.Config, source: "training"}
+	res := &TrainResult{Config: opts.Config, Epochs: opts.Epochs, Steps: run.totalSteps, BatchSize: opts.BatchSize,
+		TrainImages: len(data.trainS), ValImages: len(data.valS), TestImages: len(data.testS), ResumedAtStep: run.resumedAt,
+		Backend: backend.Name(), Augment: opts.Augment, LearningRate: opts.LearningRate, Seed: opts.Seed}
+	if err := run.loop(backend, data, res, start); err != nil {
+		return nil, err
+	}
+	if err := finishTraining(run, data, res, start); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// withDefaults fills the zero fields with DefaultTrainOptions' and checks the rest.
+func (opts TrainOptions) withDefaults() (TrainOptions, error) {
 	d := DefaultTrainOptions()
 	if opts.Config.Size == 0 {
 		opts.Config = d.Config
@@ -121,7 +166,7 @@ func Train(opts TrainOptions) (*TrainResult, error) {
 		opts.Augment = d.Augment
 	case AugmentDihedral, AugmentFull, AugmentNone:
 	default:
-		return nil, fmt.Errorf("train: unknown augmentation %q (want %s, %s or %s)", opts.Augment,
+		return opts, fmt.Errorf("train: unknown augmentation %q (want %s, %s or %s)", opts.Augment,
 			AugmentDihedral, AugmentFull, AugmentNone)
 	}
 	if opts.WeightDecay < 0 {
@@ -135,14 +180,25 @@ func Train(opts TrainOptions) (*TrainResult, error) {
 	}
 	opts.Config.Padding, opts.Config.Head = opts.Config.padding(), opts.Config.head()
 	if err := opts.Config.Validate(); err != nil {
-		return nil, err
+		return opts, err
 	}
 	if opts.OutDir == "" {
-		return nil, errors.New("train: output directory not set")
+		return opts, errors.New("train: output directory not set")
 	}
-	logf := func(format string, args ...any) { fmt.Fprintf(opts.Log, format, args...) }
+	return opts, nil
+}
 
-	// Data: decode and resize everything once; augmentation happens per batch.
+func (opts TrainOptions) logf(format string, args ...any) { fmt.Fprintf(opts.Log, format, args...) }
+
+// trainData is the split, decoded and resized once; augmentation happens per batch.
+type trainData struct {
+	trainS, valS, testS       []neu.Sample
+	trainPix, valPix, testPix [][]float32
+}
+
+// loadTrainData loads the labelled images of opts.DataDir, splits them and resizes them to the model's input; it
+// sets opts.Config.Classes to the dataset's classes.
+func loadTrainData(opts *TrainOptions, start time.Time) (*trainData, error) {
 	ds, err := neu.LoadWithClasses(opts.Config.Classes, opts.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -157,140 +213,162 @@ func Train(opts TrainOptions) (*TrainResult, error) {
 			labelled = append(labelled, s)
 		}
 	}
-	trainS, valS, testS := neu.Split(labelled, neu.DefaultSeed, neu.DefaultValFrac, neu.DefaultTestFrac)
+	d := &trainData{}
+	d.trainS, d.valS, d.testS = neu.Split(labelled, neu.DefaultSeed, neu.DefaultValFrac, neu.DefaultTestFrac)
 	if opts.MaxTrainPerClass > 0 {
-		trainS = limitPerClass(trainS, opts.MaxTrainPerClass)
+		d.trainS = limitPerClass(d.trainS, opts.MaxTrainPerClass)
 	}
 	size := opts.Config.Size
-	trainPix, sk1 := LoadPixels(trainS, size)
-	valPix, sk2 := LoadPixels(valS, size)
-	testPix, sk3 := LoadPixels(testS, size)
+	var sk1, sk2, sk3 []neu.Skipped
+	d.trainPix, sk1 = LoadPixels(d.trainS, size)
+	d.valPix, sk2 = LoadPixels(d.valS, size)
+	d.testPix, sk3 = LoadPixels(d.testS, size)
 	for _, s := range append(append(sk1, sk2...), sk3...) {
-		logf("skipped %s: %s\n", s.Path, s.Reason)
+		opts.logf("skipped %s: %s\n", s.Path, s.Reason)
 	}
-	trainS, trainPix = keepLoaded(trainS, trainPix)
-	valS, valPix = keepLoaded(valS, valPix)
-	testS, testPix = keepLoaded(testS, testPix)
-	if len(trainS) < opts.BatchSize {
-		return nil, fmt.Errorf("train: %d training images in %s, fewer than one batch of %d", len(trainS), opts.DataDir, opts.BatchSize)
+	d.trainS, d.trainPix = keepLoaded(d.trainS, d.trainPix)
+	d.valS, d.valPix = keepLoaded(d.valS, d.valPix)
+	d.testS, d.testPix = keepLoaded(d.testS, d.testPix)
+	if len(d.trainS) < opts.BatchSize {
+		return nil, fmt.Errorf("train: %d training images in %s, fewer than one batch of %d", len(d.trainS), opts.DataDir, opts.BatchSize)
 	}
-	logf("data %s: %d classes (%s), %d train, %d val, %d test images resized to %dx%d (%.1fs)\n", opts.DataDir,
-		len(ds.Classes), strings.Join(ds.Classes, ", "), len(trainS), len(valS), len(testS), size, size,
+	opts.logf("data %s: %d classes (%s), %d train, %d val, %d test images resized to %dx%d (%.1fs)\n", opts.DataDir,
+		len(ds.Classes), strings.Join(ds.Classes, ", "), len(d.trainS), len(d.valS), len(d.testS), size, size,
 		time.Since(start).Seconds())
+	return d, nil
+}
 
-	backend, err := NewBackend()
-	if err != nil {
-		return nil, err
-	}
-	stepsPerEpoch := len(trainS) / opts.BatchSize
-	totalSteps := stepsPerEpoch * opts.Epochs
+// trainRun is the store and checkpointing of one training run (fresh or resumed).
+type trainRun struct {
+	opts                                 TrainOptions
+	store                                *model.Store
+	ckpt                                 *checkpoint.Handler
+	trainDir                             string
+	totalSteps, stepsPerEpoch, resumedAt int
+	evaluator                            *Classifier
+}
 
-	// Store: hyperparameters first, then (on resume) the checkpoint overwrites variables and the
-	// params it saved -- the architecture and schedule of the run being resumed.
-	trainDir := filepath.Join(opts.OutDir, TrainCheckpointDir)
+// newTrainRun builds the store: hyperparameters first, then (on resume) the checkpoint overwrites variables and
+// the params it saved -- the architecture and schedule of the run being resumed, which must match this one.
+func newTrainRun(opts TrainOptions, totalSteps, stepsPerEpoch int) (*trainRun, error) {
+	r := &trainRun{opts: opts, trainDir: filepath.Join(opts.OutDir, TrainCheckpointDir), totalSteps: totalSteps,
+		stepsPerEpoch: stepsPerEpoch}
 	if !opts.Resume {
-		if err := os.RemoveAll(trainDir); err != nil {
+		if err := os.RemoveAll(r.trainDir); err != nil {
 			return nil, err
 		}
 	}
-	store := model.NewStore()
-	SetConfig(store, opts.Config)
-	root := store.RootScope()
+	r.store = model.NewStore()
+	SetConfig(r.store, opts.Config)
+	root := r.store.RootScope()
 	root.SetParam(optimizer.ParamLearningRate, opts.LearningRate)
 	root.SetParam(ParamWeightDecay, opts.WeightDecay)
 	root.SetParam(ParamTotalSteps, totalSteps)
 	root.SetParam(ParamWarmupSteps, int(opts.WarmupEpochs*float64(stepsPerEpoch)))
-	if err := store.SetRNGStateFromSeed(opts.Seed); err != nil {
+	if err := r.store.SetRNGStateFromSeed(opts.Seed); err != nil {
 		return nil, err
 	}
-	ckpt, err := checkpoint.Build(store).Dir(trainDir).Keep(2).Done()
-	if err != nil {
-		return nil, fmt.Errorf("train: checkpoint dir %s: %w", trainDir, err)
+	var err error
+	if r.ckpt, err = checkpoint.Build(r.store).Dir(r.trainDir).Keep(2).Done(); err != nil {
+		return nil, fmt.Errorf("train: checkpoint dir %s: %w", r.trainDir, err)
 	}
-	if got := ConfigFromStore(store); fmt.Sprint(got) != fmt.Sprint(opts.Config) {
+	if got := ConfigFromStore(r.store); fmt.Sprint(got) != fmt.Sprint(opts.Config) {
 		return nil, fmt.Errorf("train: %s holds a run with architecture %+v, not %+v: use another -out or -resume=false",
-			trainDir, got, opts.Config)
+			r.trainDir, got, opts.Config)
 	}
-	if got := model.GetRootParamOr(store, ParamTotalSteps, totalSteps); got != totalSteps {
+	if got := model.GetRootParamOr(r.store, ParamTotalSteps, totalSteps); got != totalSteps {
 		return nil, fmt.Errorf("train: %s holds a run of %d steps, this one has %d (epochs/batch changed): use another -out or -resume=false",
-			trainDir, got, totalSteps)
+			r.trainDir, got, totalSteps)
 	}
+	r.resumedAt = int(optimizer.GetGlobalStep(r.store))
+	if r.resumedAt > 0 {
+		opts.logf("resuming from %s at step %d/%d (epoch %d)\n", r.trainDir, r.resumedAt, totalSteps, r.resumedAt/stepsPerEpoch+1)
+	}
+	return r, nil
+}
 
-	trainer := NewTrainer(backend, store)
-	loop := train.NewLoop(trainer)
-	if opts.ProgressBar {
+// loop runs the training loop to the last step, evaluating and checkpointing after every epoch.
+func (r *trainRun) loop(backend compute.Backend, data *trainData, res *TrainResult, start time.Time) error {
+	loop := train.NewLoop(NewTrainer(backend, r.store))
+	if r.opts.ProgressBar {
 		commandline.AttachProgressBar(loop)
 	}
-	if opts.OnLoop != nil {
-		opts.OnLoop(loop)
+	if r.opts.OnLoop != nil {
+		r.opts.OnLoop(loop)
 	}
-	resumedAt := int(optimizer.GetGlobalStep(store))
-	if resumedAt > 0 {
-		logf("resuming from %s at step %d/%d (epoch %d)\n", trainDir, resumedAt, totalSteps, resumedAt/stepsPerEpoch+1)
-	}
-
-	evaluator := &Classifier{backend: backend, store: store, cfg: opts.Config, source: "training"}
-	res := &TrainResult{Config: opts.Config, Epochs: opts.Epochs, Steps: totalSteps, BatchSize: opts.BatchSize,
-		TrainImages: len(trainS), ValImages: len(valS), TestImages: len(testS), ResumedAtStep: resumedAt,
-		Backend: backend.Name(), Augment: opts.Augment, LearningRate: opts.LearningRate, Seed: opts.Seed}
 	loop.OnStep("neucam-epoch", 200, func(loop *train.Loop, metrics []*tensors.Tensor) error {
-		step := int(optimizer.GetGlobalStep(store))
-		if opts.Context.Err() != nil || (opts.interruptAtStep > 0 && step >= opts.interruptAtStep) {
-			if err := ckpt.Save(); err != nil {
-				return err
+		return r.afterStep(metrics, data, res, start)
+	})
+	ds := &trainDataset{pix: data.trainPix, samples: data.trainS, size: r.opts.Config.Size, batch: r.opts.BatchSize,
+		seed: r.opts.Seed, startStep: r.resumedAt, augment: r.opts.Augment}
+	trainStart := time.Now()
+	if r.resumedAt < r.totalSteps {
+		if _, err := loop.RunToGlobalStep(ds, r.totalSteps); err != nil {
+			if errors.Is(err, ErrInterrupted) {
+				return ErrInterrupted
 			}
-			return ErrInterrupted
+			return fmt.Errorf("train: %w", err)
 		}
-		if step%stepsPerEpoch != 0 && step != totalSteps {
-			return nil
-		}
-		acc, err := accuracy(evaluator, valS, valPix)
-		if err != nil {
+	}
+	if n := r.totalSteps - r.resumedAt; n > 0 {
+		res.TrainImgPerS = float64(n*r.opts.BatchSize) / time.Since(trainStart).Seconds()
+	}
+	return nil
+}
+
+// afterStep saves a checkpoint and stops on interruption; at the end of an epoch it evaluates the validation
+// split, reports the epoch (log line and OnEpoch) and saves a checkpoint.
+func (r *trainRun) afterStep(metrics []*tensors.Tensor, data *trainData, res *TrainResult, start time.Time) error {
+	step := int(optimizer.GetGlobalStep(r.store))
+	if r.opts.Context.Err() != nil || (r.opts.interruptAtStep > 0 && step >= r.opts.interruptAtStep) {
+		if err := r.ckpt.Save(); err != nil {
 			return err
 		}
-		res.ValAccuracy = append(res.ValAccuracy, acc)
-		loss := 0.0
-		if len(metrics) > 1 {
-			loss = tensorScalar(metrics[1])
-		}
-		logf("epoch %d/%d (step %d): loss %.4f, val accuracy %.2f%%, %s elapsed\n", step/stepsPerEpoch, opts.Epochs,
-			step, loss, 100*acc, time.Since(start).Round(time.Second))
-		return ckpt.Save()
-	})
-
-	data := &trainDataset{pix: trainPix, samples: trainS, size: size, batch: opts.BatchSize,
-		seed: opts.Seed, startStep: resumedAt, augment: opts.Augment}
-	trainStart := time.Now()
-	if resumedAt < totalSteps {
-		if _, err := loop.RunToGlobalStep(data, totalSteps); err != nil {
-			if errors.Is(err, ErrInterrupted) {
-				return nil, ErrInterrupted
-			}
-			return nil, fmt.Errorf("train: %w", err)
-		}
+		return ErrInterrupted
 	}
-	trainTime := time.Since(trainStart)
-	if n := totalSteps - resumedAt; n > 0 {
-		res.TrainImgPerS = float64(n*opts.BatchSize) / trainTime.Seconds()
+	if step%r.stepsPerEpoch != 0 && step != r.totalSteps {
+		return nil
 	}
-
-	if err := SaveInference(store, opts.OutDir); err != nil {
-		return nil, fmt.Errorf("train: saving model to %s: %w", opts.OutDir, err)
-	}
-	probs, err := evaluator.Predict(testPix)
+	acc, err := accuracy(r.evaluator, data.valS, data.valPix)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	res.Test = NewEvaluation(evaluator.Classes(), sampleNames(testS), sampleLabels(testS), probs)
+	res.ValAccuracy = append(res.ValAccuracy, acc)
+	st := EpochStats{Epoch: step / r.stepsPerEpoch, Epochs: r.opts.Epochs, Step: step, Steps: r.totalSteps,
+		ValAccuracy: acc, Elapsed: time.Since(start)}
+	if len(metrics) > 1 {
+		st.Loss = tensorScalar(metrics[1])
+	}
+	if len(metrics) > 2 {
+		st.TrainAccuracy = tensorScalar(metrics[2])
+	}
+	r.opts.logf("epoch %d/%d (step %d): loss %.4f, val accuracy %.2f%%, %s elapsed\n", st.Epoch, st.Epochs,
+		step, st.Loss, 100*acc, st.Elapsed.Round(time.Second))
+	if r.opts.OnEpoch != nil {
+		r.opts.OnEpoch(st)
+	}
+	return r.ckpt.Save()
+}
+
+// finishTraining writes the inference checkpoint, evaluates the test split and writes train_result.json.
+func finishTraining(r *trainRun, data *trainData, res *TrainResult, start time.Time) error {
+	if err := SaveInference(r.store, r.opts.OutDir); err != nil {
+		return fmt.Errorf("train: saving model to %s: %w", r.opts.OutDir, err)
+	}
+	probs, err := r.evaluator.Predict(data.testPix)
+	if err != nil {
+		return err
+	}
+	res.Test = NewEvaluation(r.evaluator.Classes(), sampleNames(data.testS), sampleLabels(data.testS), probs)
 	res.WallTime = time.Since(start)
 	res.WallSeconds = res.WallTime.Seconds()
-	logf("test split: %s", res.Test.Table())
-	logf("wall time %s (this run), training %.1f images/s, backend %s\n", res.WallTime.Round(time.Second),
+	r.opts.logf("test split: %s", res.Test.Table())
+	r.opts.logf("wall time %s (this run), training %.1f images/s, backend %s\n", res.WallTime.Round(time.Second),
 		res.TrainImgPerS, res.Backend)
 	if js, err := json.MarshalIndent(res, "", "  "); err == nil {
-		_ = os.WriteFile(filepath.Join(opts.OutDir, "train_result.json"), js, 0o644)
+		_ = os.WriteFile(filepath.Join(r.opts.OutDir, "train_result.json"), js, 0o644)
 	}
-	return res, nil
+	return nil
 }
 
 func tensorScalar(t *tensors.Tensor) float64 {

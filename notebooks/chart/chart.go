@@ -206,10 +206,53 @@ func Line(series []Series, o LineOptions) *image.RGBA {
 		o.Height = 300
 	}
 	img := newCanvas(o.Width, o.Height)
-	ft, fl := face(15, true), face(12, false)
-	left, right, top, bottom := 52, 16, 34, 40
-	plot := image.Rect(left, top, o.Width-right, o.Height-bottom)
+	ax := lineAxes(series, o, image.Rect(52, 34, o.Width-16, o.Height-40))
+	ax.draw(img, o)
+	for i, s := range series {
+		c := seriesColor(s, i)
+		var xs, ys []float64
+		for j := range s.X {
+			if math.IsNaN(s.Y[j]) || math.IsInf(s.Y[j], 0) {
+				continue
+			}
+			xs, ys = append(xs, ax.px(s.X[j])), append(ys, ax.py(s.Y[j]))
+		}
+		polyline(img, xs, ys, 2, c)
+		if s.Points || len(xs) == 1 {
+			for j := range xs {
+				dot(img, xs[j], ys[j], 3.5, c)
+			}
+		}
+	}
+	lineLegend(img, series, ax.plot, o.LegendBottomUp)
+	return img
+}
 
+func seriesColor(s Series, i int) color.RGBA {
+	if s.Color.A == 0 {
+		return Palette[i%len(Palette)]
+	}
+	return s.Color
+}
+
+// axes maps data to pixels inside plot.
+type axes struct {
+	plot               image.Rectangle
+	xlo, xhi, ylo, yhi float64
+	xt, yt             []float64
+}
+
+func (a axes) px(x float64) float64 {
+	return float64(a.plot.Min.X) + (x-a.xlo)/(a.xhi-a.xlo)*float64(a.plot.Dx())
+}
+
+func (a axes) py(y float64) float64 {
+	return float64(a.plot.Max.Y) - (y-a.ylo)/(a.yhi-a.ylo)*float64(a.plot.Dy())
+}
+
+// lineAxes takes the ranges from the finite data (y from 0 when all data are >= 0) unless the options fix them,
+// and extends y to nice ticks.
+func lineAxes(series []Series, o LineOptions, plot image.Rectangle) axes {
 	xlo, xhi, ylo, yhi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for _, s := range series {
 		for i := range s.X {
@@ -239,70 +282,49 @@ func Line(series []Series, o LineOptions) *image.RGBA {
 		yhi = ylo + 1
 	}
 	yt := niceTicks(ylo, yhi, 5)
-	ylo, yhi = math.Min(ylo, yt[0]), math.Max(yhi, yt[len(yt)-1])
-	px := func(x float64) float64 {
-		return float64(plot.Min.X) + (x-xlo)/(xhi-xlo)*float64(plot.Dx())
-	}
-	py := func(y float64) float64 {
-		return float64(plot.Max.Y) - (y-ylo)/(yhi-ylo)*float64(plot.Dy())
-	}
-	for _, v := range yt {
-		y := int(math.Round(py(v)))
+	return axes{plot: plot, xlo: xlo, xhi: xhi, ylo: math.Min(ylo, yt[0]), yhi: math.Max(yhi, yt[len(yt)-1]),
+		xt: niceTicks(xlo, xhi, 6), yt: yt}
+}
+
+// draw paints the grid, ticks, axis lines, title and x label.
+func (a axes) draw(img *image.RGBA, o LineOptions) {
+	ft, fl := face(15, true), face(12, false)
+	plot := a.plot
+	for _, v := range a.yt {
+		y := int(math.Round(a.py(v)))
 		fill(img, image.Rect(plot.Min.X, y, plot.Max.X, y+1), grid)
-		text(img, fl, plot.Min.X-6, y-7, 1, tickLabel(v, yt), muted)
+		text(img, fl, plot.Min.X-6, y-7, 1, tickLabel(v, a.yt), muted)
 	}
-	xt := niceTicks(xlo, xhi, 6)
-	for _, v := range xt {
-		if v < xlo-1e-9 || v > xhi+1e-9 {
+	for _, v := range a.xt {
+		if v < a.xlo-1e-9 || v > a.xhi+1e-9 {
 			continue
 		}
-		x := int(math.Round(px(v)))
+		x := int(math.Round(a.px(v)))
 		fill(img, image.Rect(x, plot.Max.Y, x+1, plot.Max.Y+4), muted)
-		text(img, fl, x, plot.Max.Y+6, 0, tickLabel(v, xt), muted)
+		text(img, fl, x, plot.Max.Y+6, 0, tickLabel(v, a.xt), muted)
 	}
 	fill(img, image.Rect(plot.Min.X, plot.Max.Y, plot.Max.X, plot.Max.Y+1), muted)
 	fill(img, image.Rect(plot.Min.X-1, plot.Min.Y, plot.Min.X, plot.Max.Y+1), muted)
 	text(img, ft, o.Width/2, 8, 0, o.Title, ink)
 	text(img, fl, (plot.Min.X+plot.Max.X)/2, o.Height-18, 0, o.XLabel, muted)
+}
 
-	for i, s := range series {
-		c := s.Color
-		if c.A == 0 {
-			c = Palette[i%len(Palette)]
-		}
-		var xs, ys []float64
-		for j := range s.X {
-			if math.IsNaN(s.Y[j]) || math.IsInf(s.Y[j], 0) {
-				continue
-			}
-			xs, ys = append(xs, px(s.X[j])), append(ys, py(s.Y[j]))
-		}
-		polyline(img, xs, ys, 2, c)
-		if s.Points || len(xs) == 1 {
-			for j := range xs {
-				dot(img, xs[j], ys[j], 3.5, c)
-			}
-		}
-	}
-	// Legend: one line per named series.
+// lineLegend writes one line per named series in the upper (or lower) right corner.
+func lineLegend(img *image.RGBA, series []Series, plot image.Rectangle, bottomUp bool) {
+	fl := face(12, false)
 	ly := plot.Min.Y + 6
-	if o.LegendBottomUp {
+	if bottomUp {
 		ly = plot.Max.Y - 6 - 16*len(series)
 	}
 	for i, s := range series {
 		if s.Name == "" {
 			continue
 		}
-		c := s.Color
-		if c.A == 0 {
-			c = Palette[i%len(Palette)]
-		}
 		x := plot.Max.X - 8 - textW(fl, s.Name)
-		fill(img, image.Rect(x-22, ly+6, x-6, ly+9), c)
+		fill(img, image.Rect(x-22, ly+6, x-6, ly+9), seriesColor(s, i))
 		text(img, fl, x, ly, -1, s.Name, ink)
 		ly += 16
 	}
-	return img
 }
 
 // BarOptions configure Bars.
@@ -325,7 +347,7 @@ func Bars(groups, series []string, values [][]float64, o BarOptions) (*image.RGB
 			return nil, fmt.Errorf("chart.Bars: series %q has %d values for %d groups", series[i], len(v), len(groups))
 		}
 	}
-	fl, ft := face(12, false), face(15, true)
+	fl := face(12, false)
 	legendW := 0
 	for _, s := range series {
 		legendW = max(legendW, textW(fl, s)+30)
@@ -334,68 +356,90 @@ func Bars(groups, series []string, values [][]float64, o BarOptions) (*image.RGB
 	if o.Values {
 		barW = 22
 	}
-	groupW := max(len(series)*barW+16, 70)
 	if o.Width == 0 {
-		o.Width = 60 + len(groups)*groupW + legendW + 20
+		o.Width = 60 + len(groups)*max(len(series)*barW+16, 70) + legendW + 20
 	}
 	if o.Height == 0 {
 		o.Height = 320
 	}
 	img := newCanvas(o.Width, o.Height)
-	left, top, bottom := 52, 34, 44
-	plot := image.Rect(left, top, o.Width-legendW-20, o.Height-bottom)
+	b := barChart{groups: groups, series: series, values: values, o: o,
+		plot: image.Rect(52, 34, o.Width-legendW-20, o.Height-44)}
+	b.yAxis(img)
+	b.bars(img)
+	b.legend(img)
+	return img, nil
+}
+
+type barChart struct {
+	groups, series []string
+	values         [][]float64
+	o              BarOptions
+	plot           image.Rectangle
+	ylo, yhi       float64
+}
+
+func (b *barChart) py(y float64) int {
+	return int(math.Round(float64(b.plot.Max.Y) - (y-b.ylo)/(b.yhi-b.ylo)*float64(b.plot.Dy())))
+}
+
+func (b *barChart) color(i int) color.RGBA {
+	if c, ok := b.o.Colors[b.series[i]]; ok {
+		return c
+	}
+	return Palette[i%len(Palette)]
+}
+
+// yAxis sets the y range (the data's with 0 included, unless fixed by the options, extended to nice ticks) and
+// draws the grid, tick labels and title.
+func (b *barChart) yAxis(img *image.RGBA) {
 	ylo, yhi := 0.0, 0.0
-	for _, row := range values {
+	for _, row := range b.values {
 		for _, v := range row {
 			if !math.IsNaN(v) {
 				ylo, yhi = math.Min(ylo, v), math.Max(yhi, v)
 			}
 		}
 	}
-	if o.YMin != 0 || o.YMax != 0 {
-		ylo, yhi = o.YMin, o.YMax
+	if b.o.YMin != 0 || b.o.YMax != 0 {
+		ylo, yhi = b.o.YMin, b.o.YMax
 	}
 	if yhi <= ylo {
 		yhi = ylo + 1
 	}
 	yt := niceTicks(ylo, yhi, 5)
-	ylo, yhi = math.Min(ylo, yt[0]), math.Max(yhi, yt[len(yt)-1])
-	py := func(y float64) int {
-		return int(math.Round(float64(plot.Max.Y) - (y-ylo)/(yhi-ylo)*float64(plot.Dy())))
-	}
+	b.ylo, b.yhi = math.Min(ylo, yt[0]), math.Max(yhi, yt[len(yt)-1])
+	fl := face(12, false)
 	for _, v := range yt {
-		y := py(v)
-		fill(img, image.Rect(plot.Min.X, y, plot.Max.X, y+1), grid)
-		text(img, fl, plot.Min.X-6, y-7, 1, tickLabel(v, yt), muted)
+		y := b.py(v)
+		fill(img, image.Rect(b.plot.Min.X, y, b.plot.Max.X, y+1), grid)
+		text(img, fl, b.plot.Min.X-6, y-7, 1, tickLabel(v, yt), muted)
 	}
-	text(img, ft, o.Width/2, 8, 0, o.Title, ink)
-	colorOf := func(i int) color.RGBA {
-		if c, ok := o.Colors[series[i]]; ok {
-			return c
-		}
-		return Palette[i%len(Palette)]
-	}
-	gw := float64(plot.Dx()) / float64(max(len(groups), 1))
-	// Bars fill the group (up to 28 px each), leaving a 16 px gap between groups.
-	bw := math.Max(1, math.Min(28, (gw-16)/float64(max(len(series), 1))))
-	fv := face(9, false)
-	for g, name := range groups {
-		x0 := float64(plot.Min.X) + float64(g)*gw + (gw-bw*float64(len(series)))/2
-		for s := range series {
-			v := values[s][g]
+	text(img, face(15, true), b.o.Width/2, 8, 0, b.o.Title, ink)
+}
+
+// bars draws each group's bars (filling the group up to 28 px each, 16 px between groups) and its label.
+func (b *barChart) bars(img *image.RGBA) {
+	plot, fl, fv := b.plot, face(12, false), face(9, false)
+	gw := float64(plot.Dx()) / float64(max(len(b.groups), 1))
+	bw := math.Max(1, math.Min(28, (gw-16)/float64(max(len(b.series), 1))))
+	for g, name := range b.groups {
+		x0 := float64(plot.Min.X) + float64(g)*gw + (gw-bw*float64(len(b.series)))/2
+		for s := range b.series {
+			v := b.values[s][g]
 			if math.IsNaN(v) {
 				continue
 			}
 			xa, xb := int(math.Round(x0+float64(s)*bw)), int(math.Round(x0+float64(s+1)*bw))-1
-			ya, yb := py(min(max(v, ylo), yhi)), py(min(max(0, ylo), yhi)) // clipped to the axis range
+			ya, yb := b.py(min(max(v, b.ylo), b.yhi)), b.py(min(max(0, b.ylo), b.yhi)) // clipped to the axis range
 			if ya > yb {
 				ya, yb = yb, ya
 			}
-			fill(img, image.Rect(xa, ya, max(xb, xa+1), max(yb, ya+1)), colorOf(s))
-			if o.Values {
-				ty := py(v) - 12
+			fill(img, image.Rect(xa, ya, max(xb, xa+1), max(yb, ya+1)), b.color(s))
+			if b.o.Values {
+				ty := b.py(v) - 12
 				if v < 0 {
-					ty = py(v) + 2
+					ty = b.py(v) + 2
 				}
 				text(img, fv, (xa+xb)/2, ty, 0, fmt.Sprintf("%.2f", v), muted)
 			}
@@ -407,17 +451,20 @@ func Bars(groups, series []string, values [][]float64, o BarOptions) (*image.RGB
 		}
 		text(img, fl, cx, plot.Max.Y+8, 0, label, ink)
 	}
-	y0 := py(0)
+	y0 := b.py(0)
 	fill(img, image.Rect(plot.Min.X, y0, plot.Max.X, y0+1), muted)
 	fill(img, image.Rect(plot.Min.X-1, plot.Min.Y, plot.Min.X, plot.Max.Y+1), muted)
-	ly := plot.Min.Y
-	for s, name := range series {
-		x := plot.Max.X + 16
-		fill(img, image.Rect(x, ly+3, x+14, ly+13), colorOf(s))
+}
+
+func (b *barChart) legend(img *image.RGBA) {
+	fl := face(12, false)
+	ly := b.plot.Min.Y
+	for s, name := range b.series {
+		x := b.plot.Max.X + 16
+		fill(img, image.Rect(x, ly+3, x+14, ly+13), b.color(s))
 		text(img, fl, x+20, ly, -1, name, ink)
 		ly += 17
 	}
-	return img, nil
 }
 
 // Matrix draws a confusion matrix: counts[true][predicted], each cell shaded by its share of the row

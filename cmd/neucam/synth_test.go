@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neucam/neucam/gradcam/explain"
 	"github.com/neucam/neucam/gradcam/metrics"
-	"github.com/neucam/neucam/gradcam/report"
 )
 
 // TestSynthPipeline runs the whole pipeline on a dataset that is not NEU-DET: `neucam synth` writes 3 classes
@@ -28,7 +28,7 @@ func TestSynthPipeline(t *testing.T) {
 	}
 	want := []string{"blob", "line", "speckle"}
 
-	specs, err := report.ParseMethods("gradcam")
+	specs, err := explain.ParseMethods("gradcam")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ package app
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/neucam/neucam/gradcam"
 	"github.com/neucam/neucam/gradcam/explain"
@@ -67,4 +69,28 @@ func Explain(c *resnet.Classifier, samples []neu.Sample, methods string) (*expla
 		return nil, fmt.Errorf("%s", skipped[0])
 	}
 	return explain.New(Model(c), explain.DefaultOptions()).Explain(images, methods)
+}
+
+// DataDir is the NEU-DET folder for notebooks and examples: $NEU_DATA when set, else shared/neu-det in or beside
+// the first folder, going up from the working directory, that has one.
+func DataDir() (string, error) {
+	if d := os.Getenv("NEU_DATA"); d != "" {
+		return d, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		for _, c := range []string{filepath.Join(dir, "shared", "neu-det"), filepath.Join(dir, "..", "shared", "neu-det")} {
+			if st, err := os.Stat(filepath.Join(c, "images")); err == nil && st.IsDir() {
+				return filepath.Clean(c), nil
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("NEU-DET not found: set NEU_DATA or put it at shared/neu-det beside the repository")
+		}
+		dir = parent
+	}
 }

@@ -34,8 +34,8 @@ type Sample struct {
 
 // Skipped is a file that was not used (in Dataset.Skipped) or was used with a fix (in Dataset.Warnings).
 type Skipped struct {
-	Path   string
-	Reason string
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
 }
 
 func (s Skipped) String() string { return s.Path + ": " + s.Reason }

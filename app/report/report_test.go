@@ -1,14 +1,13 @@
 package report
 
 import (
-	"encoding/base64"
-	"fmt"
 	"image"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/neucam/neucam/gradcam/metrics"
 	"github.com/neucam/neucam/neu"
 )
 
@@ -27,22 +26,26 @@ func TestMostWrongFirst(t *testing.T) {
 	}
 }
 
-// TestWriteHTMLEmbedLimit: the first `embed` figures (most wrong first) are inlined, the rest linked.
-func TestWriteHTMLEmbedLimit(t *testing.T) {
+// TestWriteHTML: the page carries the legend and the glossary, links the figures instead of inlining them,
+// marks a baseline (not a method) when the baseline beats every method, and a misclassified figure is flagged.
+func TestWriteHTML(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "images"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	l := func(v float64) *float64 { return &v }
-	r := &Results{Classes: []string{"a", "b"}, Methods: []string{"gradcam"}}
-	for i, loss := range []float64{0.1, 2, 0.5} {
-		name := fmt.Sprintf("img%d", i)
-		if err := os.WriteFile(filepath.Join(dir, "images", name+".strip.png"), []byte("png-"+name), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		r.PerImage = append(r.PerImage, ImageResult{Name: name, PNG: "images/" + name + ".png", Loss: l(loss), PredClass: "a"})
+	wrong, right := false, true
+	acc := 0.5
+	r := &Results{Classes: []string{"a", "b"}, Methods: []string{"gradcam"}, Labelled: 2, Accuracy: &acc,
+		Confusion: [][]int{{1, 0}, {1, 0}}, PerClassAccuracy: map[string]float64{"a": 1, "b": 0},
+		Localization: map[string]metrics.Scores{
+			"gradcam":                      {metrics.MetricEnergyGain: {"a": 0.2, "b": 0.6, metrics.Mean: 0.4}},
+			metrics.BaselineUniform:        {metrics.MetricEnergyGain: {"a": 0, "b": 0, metrics.Mean: 0}},
+			metrics.BaselineCenterGaussian: {metrics.MetricEnergyGain: {"a": 0.3, "b": 0.1, metrics.Mean: 0.2}},
+			metrics.BaselineRandom:         {metrics.MetricEnergyGain: {"a": 0, "b": 0, metrics.Mean: 0}},
+		}}
+	r.PerImage = []ImageResult{
+		{Name: "img0", PNG: "images/img0.png", Loss: l(0.1), TrueClass: "a", PredClass: "a", Correct: &right},
+		{Name: "img1", PNG: "images/img1.png", Loss: l(2), TrueClass: "b", PredClass: "a", Correct: &wrong},
 	}
-	if err := r.WriteHTML(dir, "t", 2); err != nil {
+	if err := r.WriteHTML(dir, "t"); err != nil {
 		t.Fatal(err)
 	}
 	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
@@ -50,18 +53,21 @@ func TestWriteHTMLEmbedLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := string(page)
-	if n := strings.Count(html, "data:image/png;base64,"); n != 2 {
-		t.Errorf("%d inlined figures, want 2", n)
-	}
-	// img1 (loss 2) and img2 (0.5) are inlined; img0 (0.1) is only linked.
-	for _, want := range []string{base64.StdEncoding.EncodeToString([]byte("png-img1")), base64.StdEncoding.EncodeToString([]byte("png-img2")),
-		`<a href="images/img0.png">images/img0.png</a>`} {
+	for _, want := range []string{"How to read this report", "dashed white boxes", "energy gain g", "pointing game",
+		"MaxBoxAccV2", "center_gaussian", `src="images/img1.png"`, `<figure class="wrong" data-true="b" data-pred="a">`,
+		`<td class="bestbase" title="a baseline beats every method here">0.300</td>`, `<td class="best">0.600</td>`, "zoom(this.src)"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("index.html lacks %q", want)
 		}
 	}
-	if strings.Contains(html, base64.StdEncoding.EncodeToString([]byte("png-img0"))) {
-		t.Error("img0 was inlined beyond the limit")
+	if strings.Contains(html, "data:image/png;base64,") {
+		t.Error("figures inlined")
+	}
+	if strings.Index(html, "img1") > strings.Index(html, "img0.png") {
+		t.Error("the misclassified image is not first")
+	}
+	if strings.Contains(html, `<td class="best">0.200</td>`) {
+		t.Error("a method is marked best where the centred Gaussian beats it")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"image"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,7 +29,9 @@ type Config struct {
 	BatchSize int
 	// OutDir receives one PNG per image (images/NAME.png); "" writes no images (evaluate).
 	OutDir string
-	Render render.Options
+	// AllClasses also writes images/NAME.classes.png: the first method's heatmap row and all-classes row.
+	AllClasses bool
+	Render     render.Options // used as given: start from render.DefaultOptions()
 	// FaithfulnessImages: deletion/insertion AUC (RISE) on the first N labelled images, per method (0: off).
 	FaithfulnessImages int
 	// SanityImages: Spearman correlation between the maps of the model and of the same model with its top layers
@@ -54,7 +57,10 @@ type ImageResult struct {
 	Probs     map[string]float64 `json:"probs"`
 	// Metrics per method: the map of the true class scored against that class's GT boxes.
 	Metrics map[string]ImageMetrics `json:"metrics,omitempty"`
-	PNG     string                  `json:"png,omitempty"`
+	// OtherClasses: the same for every other class with GT boxes in the image (NEU images often carry boxes of a
+	// second class), so the per-class means of "localization" can be recomputed from per_image.
+	OtherClasses []ClassMetrics `json:"other_classes,omitempty"`
+	PNG          string         `json:"png,omitempty"`
 	// Boxes read from each method's class maps (classes with p >= 0.1, components above 50% of the map's
 	// max), in the image's own pixels: xmin, ymin inclusive, xmax, ymax exclusive.
 	Boxes []DetectedBox `json:"boxes,omitempty"`
@@ -74,6 +80,30 @@ type DetectedBox struct {
 	YMax   int     `json:"ymax"`
 }
 
+// ClassMetrics are one class's per-method scores in one image.
+type ClassMetrics struct {
+	Class   string                  `json:"class"`
+	Metrics map[string]ImageMetrics `json:"metrics"`
+}
+
+// Faithfulness is one method's mean deletion/insertion AUC (RISE) over Images images.
+type Faithfulness struct {
+	DeletionAUC          float64 `json:"deletion_auc"`           // RISE deletion AUC: lower is better
+	InsertionAUC         float64 `json:"insertion_auc"`          // RISE insertion AUC: higher is better
+	AverageDrop          float64 `json:"average_drop"`           // Grad-CAM++'s Average Drop: lower is better
+	IncreaseInConfidence float64 `json:"increase_in_confidence"` // share of images gaining confidence: higher
+	ROADMoRF             float64 `json:"road_morf"`              // ROAD, most relevant first: lower is better
+	ROADLeRF             float64 `json:"road_lerf"`              // ROAD, least relevant first: higher is better
+	Sparseness           float64 `json:"sparseness"`             // Gini index of the map
+	Images               int     `json:"images"`
+}
+
+// Sanity is one method's mean Spearman correlation with the maps of the model with re-initialised top layers.
+type Sanity struct {
+	SpearmanRandomized float64 `json:"spearman_randomized"`
+	Images             int     `json:"images"`
+}
+
 // ImageMetrics are the localization scores of one map (see gradcam/metrics).
 type ImageMetrics struct {
 	EnergyInBox  float64 `json:"energy_in_box"`
@@ -84,16 +114,16 @@ type ImageMetrics struct {
 
 // Results is what a run measured; it is written as results.json (explain) or the evaluate JSON.
 type Results struct {
-	Images           int                           `json:"images"`
-	Labelled         int                           `json:"labelled"`
-	Accuracy         float64                       `json:"accuracy"`
-	PerClassAccuracy map[string]float64            `json:"per_class_accuracy"`
-	Confusion        [][]int                       `json:"confusion"`
-	Classes          []string                      `json:"classes"`
-	Methods          []string                      `json:"methods"`
-	Localization     map[string]metrics.Scores     `json:"localization,omitempty"`
-	Faithfulness     map[string]map[string]float64 `json:"faithfulness,omitempty"`
-	Sanity           map[string]map[string]float64 `json:"sanity,omitempty"`
+	Images           int                       `json:"images"`
+	Labelled         int                       `json:"labelled"`
+	Accuracy         *float64                  `json:"accuracy"` // null without labelled images
+	PerClassAccuracy map[string]float64        `json:"per_class_accuracy"`
+	Confusion        [][]int                   `json:"confusion"`
+	Classes          []string                  `json:"classes"`
+	Methods          []string                  `json:"methods"`
+	Localization     map[string]metrics.Scores `json:"localization,omitempty"`
+	Faithfulness     map[string]Faithfulness   `json:"faithfulness,omitempty"`
+	Sanity           map[string]Sanity         `json:"sanity,omitempty"`
 	// Detection: per method, Pascal-VOC mAP of the CAM boxes against all GT boxes of the annotated images.
 	Detection map[string]metrics.DetectionScores `json:"detection,omitempty"`
 	Skipped   []neu.Skipped                      `json:"skipped"`
@@ -122,6 +152,9 @@ func Run(cfg Config, ds *neu.Dataset) (*Results, error) {
 	}
 	r.progress.done()
 	r.res.finish(r.faith, r.sanityRho)
+	if cfg.OutDir != "" {
+		r.res.relativePaths(cfg.OutDir)
+	}
 	r.res.Seconds = time.Since(start).Seconds()
 	return r.res, nil
 }
@@ -401,16 +434,31 @@ func (r *Results) score(s neu.Sample, ir *ImageResult, names []string, full [][]
 			if err != nil {
 				return errors.WithMessagef(err, "%s: method %s", s.ImagePath, name)
 			}
-			if ok && c == s.Label {
-				if ir.Metrics == nil {
-					ir.Metrics = map[string]ImageMetrics{}
-				}
-				ir.Metrics[name] = ImageMetrics{EnergyInBox: score.EnergyInBox, EnergyGain: score.EnergyGain,
-					PointingGame: score.Pointing, IoU: score.IoU}
+			if ok {
+				ir.addMetrics(r.Classes[c], c == s.Label, name, ImageMetrics{EnergyInBox: score.EnergyInBox,
+					EnergyGain: score.EnergyGain, PointingGame: score.Pointing, IoU: score.IoU})
 			}
 		}
 	}
 	return nil
+}
+
+// addMetrics records one method's scores of one class's map: in Metrics for the true class, else in OtherClasses.
+func (ir *ImageResult) addMetrics(class string, isTrue bool, method string, m ImageMetrics) {
+	if isTrue {
+		if ir.Metrics == nil {
+			ir.Metrics = map[string]ImageMetrics{}
+		}
+		ir.Metrics[method] = m
+		return
+	}
+	for i := range ir.OtherClasses {
+		if ir.OtherClasses[i].Class == class {
+			ir.OtherClasses[i].Metrics[method] = m
+			return
+		}
+	}
+	ir.OtherClasses = append(ir.OtherClasses, ClassMetrics{Class: class, Metrics: map[string]ImageMetrics{method: m}})
 }
 
 // detect reads boxes from every method's class maps (on the scoring grid of the given size), lists them in the
@@ -449,7 +497,8 @@ func (r *Results) finish(f *faithfulness, sanityRho map[string][]float64) {
 		}
 	}
 	if r.Labelled > 0 {
-		r.Accuracy = float64(correct) / float64(r.Labelled)
+		acc := float64(correct) / float64(r.Labelled)
+		r.Accuracy = &acc
 	}
 	for c, name := range r.Classes {
 		if perTotal[c] > 0 {
@@ -470,9 +519,9 @@ func (r *Results) finish(f *faithfulness, sanityRho map[string][]float64) {
 	}
 	for name, rhos := range sanityRho {
 		if r.Sanity == nil {
-			r.Sanity = map[string]map[string]float64{}
+			r.Sanity = map[string]Sanity{}
 		}
-		r.Sanity[name] = map[string]float64{"spearman_randomized": mean(rhos), "images": float64(len(rhos))}
+		r.Sanity[name] = Sanity{SpearmanRandomized: mean(rhos), Images: len(rhos)}
 	}
 }
 
@@ -485,52 +534,104 @@ func (r *Results) WriteTable(w io.Writer) error {
 }
 
 type faithfulness struct {
-	names    []string
-	count    int
-	del, ins map[string][]float64
-	pred     heatmap.Predictor
+	names  []string
+	count  int
+	scores map[string][]Faithfulness // method or baseline -> per-image scores
+	pred   heatmap.Predictor
 }
+
+// faithfulnessBaselines are the maps scored beside the methods (a uniform map has no pixel order to test).
+var faithfulnessBaselines = []string{metrics.BaselineCenterGaussian, metrics.BaselineRandom}
 
 func newFaithfulness(names []string, ex *explain.Explainer) *faithfulness {
-	return &faithfulness{names: names, del: map[string][]float64{}, ins: map[string][]float64{}, pred: ex.Predictor()}
+	return &faithfulness{names: append(slices.Clone(names), faithfulnessBaselines...),
+		scores: map[string][]Faithfulness{}, pred: ex.Predictor()}
 }
 
-// add scores the images idx of a batch: each method's map of the true class, deletion and insertion curves packed
-// into shared forward passes.
+// add scores the images idx of a batch: each method's map of the true class, then the baselines (the centre bias
+// and a new noise map per image).
 func (f *faithfulness) add(size int, pix [][]float32, allMaps [][][][]float32, samples []neu.Sample, idx []int) error {
-	opts := metrics.CurveOptions{MaxBatch: 64}
 	imgs := make([][]float32, len(idx))
 	classes := make([]int, len(idx))
 	for j, i := range idx {
 		imgs[j], classes[j] = pix[i], samples[i].Label
 	}
-	for mi, name := range f.names {
+	for mi := range allMaps {
 		maps := make([][]float32, len(idx))
 		for j, i := range idx {
 			maps[j] = allMaps[mi][i][classes[j]]
 		}
-		del, err := metrics.DeletionBatch(f.pred, imgs, maps, classes, size, opts)
-		if err != nil {
-			return errors.WithMessagef(err, "deletion, method %s", name)
+		if err := f.score(f.names[mi], imgs, maps, classes, size); err != nil {
+			return errors.WithMessagef(err, "method %s", f.names[mi])
 		}
-		ins, err := metrics.InsertionBatch(f.pred, imgs, maps, classes, size, opts)
-		if err != nil {
-			return errors.WithMessagef(err, "insertion, method %s", name)
+	}
+	rng := rand.New(rand.NewPCG(uint64(f.count+1), 0xfa17))
+	center := metrics.CenterGaussian(size, size, 0)
+	for _, name := range faithfulnessBaselines {
+		maps := make([][]float32, len(idx))
+		for j := range maps {
+			maps[j] = center
+			if name == metrics.BaselineRandom {
+				maps[j] = metrics.Random(size, size, rng)
+			}
 		}
-		for j := range idx {
-			f.del[name] = append(f.del[name], del[j].AUC)
-			f.ins[name] = append(f.ins[name], ins[j].AUC)
+		if err := f.score(name, imgs, maps, classes, size); err != nil {
+			return errors.WithMessagef(err, "baseline %s", name)
 		}
 	}
 	f.count += len(idx)
 	return nil
 }
 
-func (f *faithfulness) means() map[string]map[string]float64 {
-	out := map[string]map[string]float64{}
+// score adds one map set's faithfulness scores: RISE deletion/insertion AUC (curves packed into shared forward
+// passes), Average Drop and Increase in Confidence, ROAD MoRF/LeRF, and the map's sparseness.
+func (f *faithfulness) score(name string, imgs, maps [][]float32, classes []int, size int) error {
+	opts := metrics.CurveOptions{MaxBatch: 64}
+	del, err := metrics.DeletionBatch(f.pred, imgs, maps, classes, size, opts)
+	if err != nil {
+		return errors.WithMessage(err, "deletion")
+	}
+	ins, err := metrics.InsertionBatch(f.pred, imgs, maps, classes, size, opts)
+	if err != nil {
+		return errors.WithMessage(err, "insertion")
+	}
+	conf, err := metrics.ConfidenceBatch(f.pred, imgs, maps, classes)
+	if err != nil {
+		return errors.WithMessage(err, "confidence")
+	}
+	road, err := metrics.ROADBatch(f.pred, imgs, maps, classes, size, uint64(f.count+1))
+	if err != nil {
+		return errors.WithMessage(err, "ROAD")
+	}
+	for j := range imgs {
+		f.scores[name] = append(f.scores[name], Faithfulness{DeletionAUC: del[j].AUC, InsertionAUC: ins[j].AUC,
+			AverageDrop: conf[j].Drop, IncreaseInConfidence: conf[j].Increase, ROADMoRF: road[j].MoRF,
+			ROADLeRF: road[j].LeRF, Sparseness: metrics.Sparseness(maps[j]), Images: 1})
+	}
+	return nil
+}
+
+// means averages each method's per-image scores.
+func (f *faithfulness) means() map[string]Faithfulness {
+	out := map[string]Faithfulness{}
 	for _, name := range f.names {
-		out[name] = map[string]float64{"deletion_auc": mean(f.del[name]), "insertion_auc": mean(f.ins[name]),
-			"images": float64(f.count)}
+		var m Faithfulness
+		for _, s := range f.scores[name] {
+			m.DeletionAUC += s.DeletionAUC
+			m.InsertionAUC += s.InsertionAUC
+			m.AverageDrop += s.AverageDrop
+			m.IncreaseInConfidence += s.IncreaseInConfidence
+			m.ROADMoRF += s.ROADMoRF
+			m.ROADLeRF += s.ROADLeRF
+			m.Sparseness += s.Sparseness
+			m.Images += s.Images
+		}
+		if n := float64(m.Images); n > 0 {
+			m.DeletionAUC, m.InsertionAUC, m.AverageDrop = m.DeletionAUC/n, m.InsertionAUC/n, m.AverageDrop/n
+			m.IncreaseInConfidence, m.ROADMoRF, m.ROADLeRF = m.IncreaseInConfidence/n, m.ROADMoRF/n, m.ROADLeRF/n
+			m.Sparseness /= n
+		}
+		out[name] = m
 	}
 	return out
 }
@@ -544,4 +645,35 @@ func mean(v []float64) float64 {
 		s += x
 	}
 	return s / float64(len(v))
+}
+
+// relativePaths rewrites the image and skipped-file paths relative to the report folder, so the report can be
+// moved together with the data.
+func (r *Results) relativePaths(outDir string) {
+	rel := func(p string) string {
+		a, err1 := filepath.Abs(p)
+		o, err2 := filepath.Abs(outDir)
+		if err1 != nil || err2 != nil {
+			return p
+		}
+		if q, err := filepath.Rel(o, a); err == nil {
+			return filepath.ToSlash(q)
+		}
+		return p
+	}
+	for i := range r.PerImage {
+		r.PerImage[i].File = rel(r.PerImage[i].File)
+	}
+	for i := range r.Skipped {
+		r.Skipped[i].Path = rel(r.Skipped[i].Path)
+	}
+}
+
+// Predictions are every image's name, class (-1 unknown) and probabilities, in run order (for
+// resnet.NewEvaluation: the run classified each image once).
+func (r *Results) Predictions() (names []string, labels []int, probs [][]float32) {
+	for _, ir := range r.PerImage {
+		names, labels, probs = append(names, ir.Name), append(labels, ir.trueIdx), append(probs, ir.probs)
+	}
+	return names, labels, probs
 }

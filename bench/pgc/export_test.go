@@ -16,8 +16,8 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/core/tensors/numpy"
+	"github.com/neucam/neucam/app"
 	"github.com/neucam/neucam/gradcam"
-	"github.com/neucam/neucam/gradcam/report"
 	"github.com/neucam/neucam/gradcam/resnet"
 	"github.com/neucam/neucam/neu"
 )
@@ -80,7 +80,7 @@ func export(t *testing.T, dir string, perClass int) {
 	if err := clf.ExportNumpy(filepath.Join(dir, "weights")); err != nil {
 		t.Fatal(err)
 	}
-	m := report.NEUModel(clf)
+	m := app.Model(clf)
 	imgs := testImages(t, perClass, m.Size)
 	save(t, flatten(imgs, len(imgs), m.Size, m.Size), filepath.Join(dir, "images.npy"))
 	for _, layer := range layers {

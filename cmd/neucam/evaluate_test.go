@@ -60,7 +60,7 @@ func TestEvaluateFewImages(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rep, err := evaluate(folder, modelDir, "all", true, nil, 0, 0)
+	rep, err := evaluate(evalArgs{paths: []string{folder}, modelDir: modelDir, split: "all", quiet: true, specs: nil, faith: 0, sanity: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,13 +79,16 @@ func TestEvaluateFewImages(t *testing.T) {
 			}
 		}
 	}
-	if total != 6 || diag != rep.Correct || rep.Accuracy != float64(diag)/6 {
-		t.Errorf("confusion total %d, diagonal %d, correct %d, accuracy %g: inconsistent", total, diag, rep.Correct, rep.Accuracy)
+	if total != 6 || diag != rep.Correct || rep.Accuracy == nil || *rep.Accuracy != float64(diag)/6 {
+		t.Errorf("confusion total %d, diagonal %d, correct %d, accuracy %v: inconsistent", total, diag, rep.Correct, rep.Accuracy)
+	}
+	if len(rep.Predictions) != 1 || rep.Predictions[0].Name != "unknown_1" {
+		t.Errorf("predictions %+v, want one for unknown_1", rep.Predictions)
 	}
 	if len(rep.PerClassAccuracy) != 6 {
 		t.Errorf("per-class accuracy for %d classes, want 6", len(rep.PerClassAccuracy))
 	}
-	if _, err := evaluate(folder, filepath.Join(modelDir, "missing"), "all", true, nil, 0, 0); err == nil {
+	if _, err := evaluate(evalArgs{paths: []string{folder}, modelDir: filepath.Join(modelDir, "missing"), split: "all", quiet: true}); err == nil {
 		t.Error("missing model dir: no error")
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"github.com/neucam/neucam/internal/neutest"
 	"image/png"
 	"os"
@@ -25,7 +26,7 @@ func TestExplainReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "report")
-	if err := runExplain([]string{"-methods", "gradcam,layercam", "-out", out, in}); err != nil {
+	if err := runExplain([]string{"-methods", "gradcam,layercam", in, "-out", out}); err != nil { // flags after the path
 		t.Fatalf("explain: %v", err)
 	}
 
@@ -89,7 +90,7 @@ func TestExplainReport(t *testing.T) {
 		}
 		cfg, err := png.DecodeConfig(f)
 		f.Close()
-		if err != nil || cfg.Width < 600 || cfg.Height < 400 {
+		if err != nil || cfg.Width < 600 || cfg.Height < 200 {
 			t.Errorf("%s: PNG %v %dx%d", ir.PNG, err, cfg.Width, cfg.Height)
 		}
 	}
@@ -98,10 +99,22 @@ func TestExplainReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := string(page)
-	if n := strings.Count(html, "data:image/png;base64,"); n != 5 {
-		t.Errorf("index.html embeds %d images, want 5", n)
+	if n := strings.Count(html, `<img loading="lazy"`); n != 5 {
+		t.Errorf("index.html links %d figures, want 5", n)
 	}
-	for _, want := range []string{"broken.jpg", "energy_gain", "uniform", "misclassified only", "crazing_10"} {
+	pngs, _ := filepath.Glob(filepath.Join(out, "images", "*"))
+	if len(pngs) != 5 {
+		t.Errorf("%d files in images/, want one PNG per image: %v", len(pngs), pngs)
+	}
+	for _, ir := range res.PerImage {
+		if filepath.IsAbs(ir.File) || !strings.HasPrefix(ir.File, "..") {
+			t.Errorf("%s: file %q is not relative to the report", ir.Name, ir.File)
+		}
+		if _, err := os.Stat(filepath.Join(out, ir.File)); err != nil {
+			t.Errorf("%s: file %q not found from the report folder: %v", ir.Name, ir.File, err)
+		}
+	}
+	for _, want := range []string{"broken.jpg", "energy_gain", "uniform", "misclassified only", "crazing_10", "How to read this report"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("index.html lacks %q", want)
 		}
@@ -143,7 +156,7 @@ func TestEvaluateLocalization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := evaluate(in, "", "all", true, specs, 2, 2)
+	rep, err := evaluate(evalArgs{paths: []string{in}, modelDir: "", split: "all", quiet: true, specs: specs, faith: 2, sanity: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,14 +174,108 @@ func TestEvaluateLocalization(t *testing.T) {
 	}
 	for _, m := range []string{"gradcam", "layercam"} {
 		f := rep.Faithfulness[m]
-		if f["images"] != 2 || !(f["deletion_auc"] >= 0 && f["deletion_auc"] <= 1) || !(f["insertion_auc"] >= 0 && f["insertion_auc"] <= 1) {
-			t.Errorf("faithfulness %s = %v", m, f)
+		if f.Images != 2 || !(f.DeletionAUC >= 0 && f.DeletionAUC <= 1) || !(f.InsertionAUC >= 0 && f.InsertionAUC <= 1) {
+			t.Errorf("faithfulness %s = %+v", m, f)
 		}
 		s := rep.Sanity[m]
-		if s["images"] != 2 || !(s["spearman_randomized"] >= -1 && s["spearman_randomized"] <= 1) {
-			t.Errorf("sanity %s = %v", m, s)
+		if s.Images != 2 || !(s.SpearmanRandomized >= -1 && s.SpearmanRandomized <= 1) {
+			t.Errorf("sanity %s = %+v", m, s)
 		}
 	}
+}
+
+// TestUnlabelledFolder: a plain folder of images without classes, given to explain and evaluate the same way
+// (positional path, flags after it), with stdout redirected to a file: results.json has "accuracy": null,
+// "skipped": [] and a prediction per image, evaluate DIR works, and the redirected output has no \r.
+func TestUnlabelledFolder(t *testing.T) {
+	data := neutest.Dir(t)
+	in := t.TempDir()
+	for i, n := range []string{"crazing_10", "scratches_108"} {
+		copyFile(t, filepath.Join(data, "images", n+".jpg"), filepath.Join(in, fmt.Sprintf("photo%d.jpg", i)))
+	}
+	out := filepath.Join(t.TempDir(), "report")
+	logs := captureStdout(t, func() {
+		if err := runExplain([]string{in, "-methods", "gradcam", "-out", out}); err != nil {
+			t.Fatalf("explain: %v", err)
+		}
+		if err := runEvaluate([]string{in, "-q", "-json", filepath.Join(out, "eval.json")}); err != nil {
+			t.Fatalf("evaluate DIR: %v", err)
+		}
+	})
+	if strings.Contains(logs, "\r") {
+		t.Errorf("redirected output contains \\r:\n%q", logs)
+	}
+	if strings.Count(logs, "prediction photo") != 4 { // two images, explain and evaluate
+		t.Errorf("predictions not printed:\n%s", logs)
+	}
+	for _, file := range []string{"results.json", "eval.json"} {
+		var res struct {
+			Accuracy *float64          `json:"accuracy"`
+			Skipped  []json.RawMessage `json:"skipped"`
+			PerImage []struct {
+				PredClass string `json:"pred_class"`
+			} `json:"per_image"`
+			Predictions []struct{ Class string } `json:"predictions"`
+		}
+		raw, err := os.ReadFile(filepath.Join(out, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Accuracy != nil || res.Skipped == nil || len(res.Skipped) != 0 || len(res.PerImage)+len(res.Predictions) != 2 {
+			t.Errorf("%s: accuracy %v, skipped %v, %d per-image lines, %d predictions\n%s", file, res.Accuracy, res.Skipped,
+				len(res.PerImage), len(res.Predictions), raw)
+		}
+		if !strings.Contains(string(raw), `"accuracy": null`) || !strings.Contains(string(raw), `"skipped": []`) {
+			t.Errorf("%s lacks \"accuracy\": null or \"skipped\": []", file)
+		}
+	}
+	// -split on a folder that is not a labelled data set says why it selects nothing.
+	if err := runEvaluate([]string{in, "-q", "-split", "test"}); err == nil || !strings.Contains(err.Error(), "known class") {
+		t.Errorf("-split test on an unlabelled folder: %v", err)
+	}
+}
+
+// TestHelp: -h of every subcommand describes it with an example and returns errHelp (exit status 0).
+func TestHelp(t *testing.T) {
+	for name, cmd := range commands {
+		var err error
+		usage := captureStderr(t, func() { err = cmd.run([]string{"-h"}) })
+		if exitCode(err) != 0 || !strings.Contains(usage, "usage: neucam "+name) || !strings.Contains(usage, "example:") ||
+			strings.Contains(usage, "-model neucam") {
+			t.Errorf("%s -h: err %v, usage:\n%s", name, err, usage)
+		}
+	}
+	var err error
+	usage := captureStderr(t, func() { err = runExplain([]string{"-h"}) })
+	if err == nil || !strings.Contains(usage, ":logprob") {
+		t.Errorf("explain -h lacks :logprob:\n%s", usage)
+	}
+}
+
+// captureStdout runs f with os.Stdout redirected to a file (not a terminal) and returns what was written.
+func captureStdout(t *testing.T, f func()) string { return capture(t, &os.Stdout, f) }
+
+func captureStderr(t *testing.T, f func()) string { return capture(t, &os.Stderr, f) }
+
+func capture(t *testing.T, std **os.File, f func()) string {
+	t.Helper()
+	file, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := *std
+	*std = file
+	defer func() { *std = old }()
+	f()
+	file.Close()
+	b, err := os.ReadFile(file.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func TestFirstPerClass(t *testing.T) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -12,7 +11,9 @@ import (
 
 func runSynth(args []string) error {
 	d := synth.DefaultOptions()
-	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
+	fs := newFlags("synth", "-out DIR [-n N] [-classes K] [flags]",
+		"Writes a synthetic steel-defect dataset with exact defect masks in the VOC layout that neucam train reads\n(images/, annotations/, masks/, classes.txt).",
+		"neucam synth -out /tmp/synth -n 600 -classes 4")
 	out := fs.String("out", "", "output folder (images/, annotations/, masks/, classes.txt); must not hold images/ yet")
 	n := fs.Int("n", d.N, "number of images (spread evenly over the classes)")
 	classes := fs.Int("classes", d.Classes, fmt.Sprintf("number of classes, 2..%d: %s", len(synth.ClassNames), strings.Join(synth.ClassNames, ", ")))
@@ -21,13 +22,10 @@ func runSynth(args []string) error {
 	objects := fs.Int("objects", d.MaxObjects, "at most this many defects per image (1..N, all of the image's class)")
 	seed := fs.Int64("seed", d.Seed, "random seed: the same flags give the same files")
 	quiet := fs.Bool("q", false, "no progress output")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: neucam synth -out DIR [-n N] [-classes K] [flags]\n\n"+
-			"Writes a synthetic steel-defect dataset with exact defect masks in the VOC layout `neucam train` reads.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if pos, err := parseArgs(fs, args); err != nil {
 		return err
+	} else if len(pos) > 0 {
+		return fmt.Errorf("unexpected arguments %q", pos)
 	}
 	if *out == "" {
 		fs.Usage()

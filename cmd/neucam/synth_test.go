@@ -32,7 +32,7 @@ func TestSynthPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := evaluate(data, model, "test", true, specs, 0, 0)
+	rep, err := evaluate(evalArgs{paths: []string{data}, modelDir: model, split: "test", quiet: true, specs: specs, faith: 0, sanity: 0})
 	if err != nil {
 		t.Fatal(err)
 	}

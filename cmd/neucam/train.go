@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -15,9 +14,15 @@ import (
 	"github.com/neucam/neucam/gradcam/resnet"
 )
 
+const trainDescription = `Trains the ResNet from scratch on DIR (NEU-DET layout or any VOC folder with its own classes) with the
+project's split (seed 1: 70% train, 15% validation, 15% test), checkpointing every epoch and on Ctrl-C into
+MODELDIR/train; the same command resumes. Prints per-epoch loss and validation accuracy, then the test split's
+accuracy and confusion matrix, and writes the inference checkpoint to MODELDIR (what -model reads).`
+
 func runTrain(args []string) error {
 	d := resnet.DefaultTrainOptions()
-	fs := flag.NewFlagSet("train", flag.ExitOnError)
+	fs := newFlags("train", "-data DIR -out MODELDIR [flags]", trainDescription,
+		"neucam train -data ../shared/neu-det -out /tmp/model")
 	data := fs.String("data", "", "dataset folder: images/ + annotations/ (Pascal VOC), classes from classes.txt or the <name> tags (NEU-DET: its six)")
 	out := fs.String("out", "", "output model folder (inference checkpoint; training checkpoints in OUT/train)")
 	epochs := fs.Int("epochs", d.Epochs, "epochs")
@@ -30,11 +35,19 @@ func runTrain(args []string) error {
 	seed := fs.Int64("seed", d.Seed, "random seed (init, shuffling, augmentation)")
 	resume := fs.Bool("resume", true, "resume from OUT/train if it holds a checkpoint (false: start over)")
 	augment := fs.String("augment", d.Augment, "augmentation: dihedral (rotations/flips), full (+crop, contrast) or none")
-	noBar := fs.Bool("no-progress", false, "no progress bar")
+	noBar := fs.Bool("no-progress", false, "no progress bar (there is none anyway when the output is not a terminal)")
 	padding := fs.String("padding", cmp.Or(d.Config.Padding, resnet.PadZeros), "3x3 convolution padding: zeros or reflect (no artificial edge at the border)")
 	head := fs.String("head", cmp.Or(d.Config.Head, resnet.HeadGAP), "head: gap (average pooling + dense), lse (class maps, log-sum-exp pooling), topk (class maps, top-k mean) or mix (class maps, mean of average and log-sum-exp pooling)")
 	headParam := fs.Float64("head-param", d.Config.HeadParam, "lse: r (larger = closer to max pooling); topk: fraction of cells averaged")
-	_ = fs.Parse(args)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *data == "" && len(pos) == 1 {
+		*data = pos[0]
+	} else if len(pos) > 0 {
+		return fmt.Errorf("unexpected arguments %q (the data folder is -data DIR)", pos)
+	}
 	if *data == "" || *out == "" {
 		fs.Usage()
 		return errors.New("-data and -out are required")
@@ -42,7 +55,6 @@ func runTrain(args []string) error {
 	cfg := d.Config
 	cfg.Size = *size
 	cfg.Padding, cfg.Head, cfg.HeadParam = *padding, *head, *headParam
-	var err error
 	if cfg.Widths, err = parseInts(*widths); err != nil {
 		return fmt.Errorf("-widths: %w", err)
 	}
@@ -54,7 +66,7 @@ func runTrain(args []string) error {
 	defer stop()
 	opts := resnet.TrainOptions{DataDir: *data, OutDir: *out, Config: cfg, Epochs: *epochs, BatchSize: *batch,
 		LearningRate: *lr, WeightDecay: *wd, WarmupEpochs: d.WarmupEpochs, Seed: *seed, Resume: *resume, Augment: *augment,
-		ProgressBar: !*noBar, Log: os.Stdout, Context: ctx}
+		ProgressBar: !*noBar && stdoutIsTerminal(), Log: os.Stdout, Context: ctx}
 	res, err := resnet.Train(opts)
 	if err != nil {
 		return err

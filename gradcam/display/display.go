@@ -8,11 +8,16 @@
 package display
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html"
 	"image"
+	"image/jpeg"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/neucam/neucam/gradcam/explain"
@@ -153,4 +158,64 @@ func ExplainHTML(res *explain.Result, opts render.Options) (string, error) {
 		}
 	}
 	return wrap(b.String()), nil
+}
+
+// ShowHTML displays an HTML fragment (e.g. a report table).
+func ShowHTML(s string) error { return showHTML(wrap(s)) }
+
+// ShowPhoto displays a large figure of photos as a JPEG (quality 90): steel textures compress about 3x better than
+// as PNG, which keeps saved notebooks small. ShowImage (PNG) suits charts and small figures.
+func ShowPhoto(img image.Image) error {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+		return fmt.Errorf("display: %w", err)
+	}
+	return showHTML(`<img style="max-width:100%" src="data:image/jpeg;base64,` +
+		base64.StdEncoding.EncodeToString(buf.Bytes()) + `">`)
+}
+
+// Live is an output block redrawn in place (a live training plot): Show replaces its image, at most twice a
+// second unless it is the last call before Finish; Finish leaves the last image as a regular output so it is
+// saved with the notebook.
+type Live struct {
+	mu    sync.Mutex
+	id    string
+	drawn time.Time
+	last  image.Image
+}
+
+// NewLive starts an empty block.
+func NewLive() *Live {
+	l := &Live{}
+	if inNotebook() {
+		l.id = "neucam_live_" + gonbui.UniqueId()
+	}
+	return l
+}
+
+// Show draws img in the block (throttled).
+func (l *Live) Show(img image.Image) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.last = img
+	if l.id == "" || time.Since(l.drawn) < 500*time.Millisecond {
+		return
+	}
+	l.drawn = time.Now()
+	if uri, err := render.PNGDataURI(img); err == nil {
+		gonbui.UpdateHTML(l.id, `<img src="`+uri+`">`)
+	}
+}
+
+// Finish clears the block and shows the last image as a regular output.
+func (l *Live) Finish() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.id != "" {
+		gonbui.UpdateHTML(l.id, "")
+	}
+	if l.last == nil {
+		return nil
+	}
+	return ShowImage(l.last)
 }

@@ -63,5 +63,5 @@ func ExampleParseMethod() {
 	// Output:
 	// gradcam [layer3 layer4] true
 	// gradcam@layer3+layer4:tta:logprob
-	// method "gradcam:blur": unknown modifier "blur" (want tta, flips, smooth or logprob)
+	// method "gradcam:blur": unknown modifier "blur" (want tta, flips, smooth, logprob or pgc)
 }

@@ -33,7 +33,7 @@ type Options struct {
 	Threshold    float64  // CAM box threshold as a fraction of the map max, in [0,1]
 	Scale        int      // display upscaling of the image (2: 200 px image -> 400 px tiles); must be >= 1
 	Smooth       bool     // upscale the image bilinearly instead of pixel-replicating it
-	ShowCAMBoxes bool     // draw dashed CAM-derived boxes on overlays
+	ShowCAMBoxes bool     // draw dashed CAM boxes (map > Threshold*max, components of >= 1% of the image)
 	Method       string   // CAM method shown in titles, e.g. "gradcam"; "": "map"
 }
 
@@ -182,6 +182,9 @@ func (p Panel) overlayTile(k int, o Options, gt []Box) *image.RGBA {
 	if o.ShowCAMBoxes {
 		b := p.Gray.Bounds()
 		for _, r := range m.Resized(b.Dx(), b.Dy()).Boxes(o.Threshold) {
+			if r.Dx()*r.Dy()*100 < b.Dx()*b.Dy() {
+				continue // specks under 1% of the image: a litter of tiny boxes on texture classes
+			}
 			DrawDashedBox(img, scaleRect(r, o.Scale), camBoxColor, boxThickness, 0)
 		}
 	}
@@ -253,10 +256,7 @@ func ImageRow(p Panel, classIdx int, opts Options) (*image.RGBA, error) {
 		return nil, err
 	}
 	gt := p.gtBoxes()
-	ovTitle := fmt.Sprintf("overlay (alpha %.2f)", o.Alpha)
-	if o.ShowCAMBoxes {
-		ovTitle += fmt.Sprintf(", dashed: >= %.2f max", o.Threshold)
-	}
+	ovTitle := "overlay"
 	tiles := []tile{
 		p.imageTile(o, gt),
 		{img: p.heatTile(k, o), title: fmt.Sprintf("%s: %s", o.methodTitle(), p.ClassNames[k]), colorBar: true,
@@ -465,4 +465,16 @@ func MethodRow(panels []Panel, methods []string, classIdx int, opts Options) (*i
 	tiles[len(tiles)-1].colorBar = true
 	capt, capColor := p.caption()
 	return composeRow(tiles, o, capt, capColor, p.Metric), nil
+}
+
+// ImageWithBoxes draws the panel's image at o.Scale with its GT boxes, each in its class colour and labelled (the
+// first tile of every row, without title).
+func ImageWithBoxes(p Panel, o Options) (*image.RGBA, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	if p.Gray == nil {
+		return nil, fmt.Errorf("render: panel %q has no image", p.Name)
+	}
+	return p.rawTile(o, p.GT), nil
 }

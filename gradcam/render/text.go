@@ -119,19 +119,32 @@ func drawBoxLabel(dst draw.Image, r image.Rectangle, label string, c color.RGBA,
 	}
 	f := face(labelSize, true)
 	h := lineHeight(f) + 2
-	p := image.Pt(r.Min.X, r.Min.Y-h)
-	if p.Y < dst.Bounds().Min.Y {
-		p.Y = r.Min.Y + thickness // no room above: put it inside, under the top edge
-	}
 	w := textWidth(f, label) + 6
-	if p.X+w > dst.Bounds().Max.X {
-		p.X = max(dst.Bounds().Max.X-w, dst.Bounds().Min.X)
+	bounds := dst.Bounds()
+	x := r.Min.X
+	if x+w > bounds.Max.X {
+		x = max(bounds.Max.X-w, bounds.Min.X)
 	}
-	lr := image.Rect(p.X, p.Y, p.X+w, p.Y+h)
-	for _, t := range taken {
-		if t.Overlaps(lr) {
-			return taken
+	// Above the box, else below it, else inside along the bottom edge: never over the top edge, where maps
+	// are often hottest.
+	var p image.Point
+	placed := false
+	for _, y := range []int{r.Min.Y - h, r.Max.Y, r.Max.Y - h - thickness} {
+		lr := image.Rect(x, y, x+w, y+h)
+		if !lr.In(bounds) {
+			continue
 		}
+		free := true
+		for _, t := range taken {
+			free = free && !t.Overlaps(lr)
+		}
+		if free {
+			p, placed = lr.Min, true
+			break
+		}
+	}
+	if !placed {
+		return taken
 	}
 	return append(taken, DrawLabel(dst, p, label, c))
 }

@@ -4,7 +4,6 @@ package resnet
 
 import (
 	"fmt"
-	"log"
 	"os"
 	"strings"
 	"sync"
@@ -58,7 +57,8 @@ func NewBackend() (compute.Backend, error) {
 			backendVal = b
 			return
 		}
-		log.Printf("resnet: XLA backend unavailable (%v); using pure-Go backend %q", firstLine(err.Error()), GoBackendConfig)
+		fmt.Fprintf(os.Stderr, "neucam: XLA unavailable (%s), using the pure-Go backend; set GOMLX_BACKEND to choose\n",
+			shortReason(err.Error()))
 		backendVal, backendErr = newBackendSafe(GoBackendConfig)
 	})
 	return backendVal, backendErr
@@ -81,6 +81,18 @@ func newBackendSafe(config string) (b compute.Backend, err error) {
 		}
 	}
 	return compute.NewWithConfig(config)
+}
+
+// shortReason keeps the innermost cause of a wrapped error message ("...: no such host"), at most 60 characters.
+func shortReason(s string) string {
+	s = firstLine(s)
+	if i := strings.LastIndex(s, ": "); i >= 0 && i+2 < len(s) {
+		s = s[i+2:]
+	}
+	if len(s) > 60 {
+		s = s[:57] + "..."
+	}
+	return s
 }
 
 func firstLine(s string) string {

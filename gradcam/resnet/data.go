@@ -135,10 +135,25 @@ func (e *Evaluation) Table() string {
 // chunk when non-nil. Images that can't be read are returned as skipped; samples with label -1 (unknown
 // class) are classified but not scored.
 func (c *Classifier) Evaluate(samples []neu.Sample, progress func(done, total int)) (*Evaluation, []neu.Skipped, error) {
+	p, skipped, err := c.Classify(samples, progress)
+	if err != nil {
+		return nil, skipped, err
+	}
+	return NewEvaluation(c.Classes(), p.Names, p.Labels, p.Probs), skipped, nil
+}
+
+// Predictions are the class probabilities of the readable images of a sample list, with their names and labels
+// (-1: unknown class).
+type Predictions struct {
+	Names  []string
+	Labels []int
+	Probs  [][]float32
+}
+
+// Classify predicts every readable sample, 64 images at a time; unreadable files are returned as skipped.
+func (c *Classifier) Classify(samples []neu.Sample, progress func(done, total int)) (*Predictions, []neu.Skipped, error) {
 	const chunk = 64
-	var names []string
-	var labels []int
-	var probs [][]float32
+	p := &Predictions{}
 	var skipped []neu.Skipped
 	for start := 0; start < len(samples); start += chunk {
 		part := samples[start:min(start+chunk, len(samples))]
@@ -146,17 +161,17 @@ func (c *Classifier) Evaluate(samples []neu.Sample, progress func(done, total in
 		skipped = append(skipped, sk...)
 		part, pix = keepLoaded(part, pix)
 		if len(pix) > 0 {
-			p, err := c.Predict(pix)
+			probs, err := c.Predict(pix)
 			if err != nil {
 				return nil, skipped, err
 			}
-			probs = append(probs, p...)
-			names = append(names, sampleNames(part)...)
-			labels = append(labels, sampleLabels(part)...)
+			p.Probs = append(p.Probs, probs...)
+			p.Names = append(p.Names, sampleNames(part)...)
+			p.Labels = append(p.Labels, sampleLabels(part)...)
 		}
 		if progress != nil {
 			progress(min(start+chunk, len(samples)), len(samples))
 		}
 	}
-	return NewEvaluation(c.Classes(), names, labels, probs), skipped, nil
+	return p, skipped, nil
 }

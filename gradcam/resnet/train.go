@@ -56,6 +56,8 @@ type TrainOptions struct {
 	Context context.Context
 	// OnEpoch, when set, is called after every epoch with its statistics (the live plot of notebook 01).
 	OnEpoch func(EpochStats)
+	// OnStep, when set, is called after every training step with the moving averages of loss and accuracy.
+	OnStep func(StepStats)
 	// OnLoop, when set, is called with the GoMLX training loop before it runs (to attach other hooks).
 	OnLoop func(*train.Loop)
 
@@ -109,6 +111,13 @@ type EpochStats struct {
 	TrainAccuracy float64       // moving-average training accuracy (on augmented batches)
 	ValAccuracy   float64       // accuracy on the validation split
 	Elapsed       time.Duration // since Train started
+}
+
+// StepStats is what Train reports after every step (TrainOptions.OnStep).
+type StepStats struct {
+	Step, Steps   int     // global step, of Steps
+	Loss          float64 // moving-average training loss
+	TrainAccuracy float64 // moving-average training accuracy (on augmented batches)
 }
 
 // Train trains the NEU ResNet on the default split of opts.DataDir (neu.Split with the neu defaults),
@@ -326,6 +335,10 @@ func (r *trainRun) afterStep(metrics []*tensors.Tensor, data *trainData, res *Tr
 		}
 		return ErrInterrupted
 	}
+	loss, trainAcc := metricValue(metrics, 1), metricValue(metrics, 2)
+	if r.opts.OnStep != nil {
+		r.opts.OnStep(StepStats{Step: step, Steps: r.totalSteps, Loss: loss, TrainAccuracy: trainAcc})
+	}
 	if step%r.stepsPerEpoch != 0 && step != r.totalSteps {
 		return nil
 	}
@@ -335,13 +348,7 @@ func (r *trainRun) afterStep(metrics []*tensors.Tensor, data *trainData, res *Tr
 	}
 	res.ValAccuracy = append(res.ValAccuracy, acc)
 	st := EpochStats{Epoch: step / r.stepsPerEpoch, Epochs: r.opts.Epochs, Step: step, Steps: r.totalSteps,
-		ValAccuracy: acc, Elapsed: time.Since(start)}
-	if len(metrics) > 1 {
-		st.Loss = tensorScalar(metrics[1])
-	}
-	if len(metrics) > 2 {
-		st.TrainAccuracy = tensorScalar(metrics[2])
-	}
+		Loss: loss, TrainAccuracy: trainAcc, ValAccuracy: acc, Elapsed: time.Since(start)}
 	r.opts.logf("epoch %d/%d (step %d): loss %.4f, val accuracy %.2f%%, %s elapsed\n", st.Epoch, st.Epochs,
 		step, st.Loss, 100*acc, st.Elapsed.Round(time.Second))
 	if r.opts.OnEpoch != nil {
@@ -369,6 +376,15 @@ func finishTraining(r *trainRun, data *trainData, res *TrainResult, start time.T
 		_ = os.WriteFile(filepath.Join(r.opts.OutDir, "train_result.json"), js, 0o644)
 	}
 	return nil
+}
+
+// metricValue is the i-th training metric of a step (0 when absent): 1 is the moving-average loss, 2 the
+// moving-average accuracy.
+func metricValue(metrics []*tensors.Tensor, i int) float64 {
+	if i >= len(metrics) {
+		return 0
+	}
+	return tensorScalar(metrics[i])
 }
 
 func tensorScalar(t *tensors.Tensor) float64 {

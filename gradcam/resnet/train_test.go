@@ -19,6 +19,8 @@ func TestTrainResume(t *testing.T) {
 	full.OutDir = t.TempDir()
 	var epochs []EpochStats
 	full.OnEpoch = func(s EpochStats) { epochs = append(epochs, s) }
+	var steps []StepStats
+	full.OnStep = func(s StepStats) { steps = append(steps, s) }
 	resFull, err := Train(full)
 	if err != nil {
 		t.Fatal(err)
@@ -26,6 +28,9 @@ func TestTrainResume(t *testing.T) {
 	if len(epochs) != 2 || epochs[1].Epoch != 2 || epochs[1].Step != 6 || epochs[1].ValAccuracy != resFull.ValAccuracy[1] ||
 		!(epochs[1].Loss > 0) || !(epochs[1].TrainAccuracy >= 0 && epochs[1].TrainAccuracy <= 1) {
 		t.Errorf("OnEpoch reports %+v (val accuracies %v)", epochs, resFull.ValAccuracy)
+	}
+	if len(steps) != 6 || steps[5].Step != 6 || steps[5].Loss != epochs[1].Loss {
+		t.Errorf("OnStep reports %+v", steps)
 	}
 	if resFull.Steps != 6 || len(resFull.ValAccuracy) != 2 || resFull.Test == nil || resFull.Test.Images != 228 {
 		t.Fatalf("unexpected result: steps %d, val accuracies %v, test %+v", resFull.Steps, resFull.ValAccuracy, resFull.Test)

@@ -110,6 +110,8 @@ type ImageMetrics struct {
 	EnergyGain   float64 `json:"energy_gain"`
 	PointingGame float64 `json:"pointing_game"`
 	IoU          float64 `json:"iou"`
+	// Mask: the same map against the exact defect pixels, when the data has masks (e.g. neucam synth).
+	Mask *metrics.MaskScore `json:"mask,omitempty"`
 }
 
 // Results is what a run measured; it is written as results.json (explain) or the evaluate JSON.
@@ -416,9 +418,6 @@ func (r *Results) addImage(s neu.Sample, probs []float32) *ImageResult {
 // score adds every class that has GT boxes in the image to the localization suite (methods and baselines), each
 // class's map against that class's boxes; the true class's scores also go to the image's own line.
 func (r *Results) score(s neu.Sample, ir *ImageResult, names []string, full [][][]float32, size image.Point) error {
-	if err := r.scoreMasks(s, names, full, size); err != nil {
-		return err
-	}
 	r.detect(s, ir, names, full, size)
 	for c := range r.Classes {
 		boxes := boxesOf(s, c)
@@ -440,7 +439,7 @@ func (r *Results) score(s neu.Sample, ir *ImageResult, names []string, full [][]
 			}
 		}
 	}
-	return nil
+	return r.scoreMasks(s, ir, names, full, size)
 }
 
 // addMetrics records one method's scores of one class's map: in Metrics for the true class, else in OtherClasses.

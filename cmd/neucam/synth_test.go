@@ -72,6 +72,9 @@ func TestSynthPipeline(t *testing.T) {
 			TrueClass string             `json:"true_class"`
 			PredClass string             `json:"pred_class"`
 			Probs     map[string]float64 `json:"probs"`
+			Metrics   map[string]struct {
+				Mask *metrics.MaskScore `json:"mask"`
+			} `json:"metrics"`
 		} `json:"per_image"`
 	}
 	raw, err := os.ReadFile(filepath.Join(out, "results.json"))
@@ -87,6 +90,11 @@ func TestSynthPipeline(t *testing.T) {
 	for _, ir := range res.PerImage {
 		if !slices.Contains(want, ir.TrueClass) || !slices.Contains(want, ir.PredClass) || len(ir.Probs) != 3 {
 			t.Errorf("results.json image: true %q pred %q probs %v", ir.TrueClass, ir.PredClass, ir.Probs)
+		}
+		// Every synth image has a mask: its gradcam line carries the exact-mask scores.
+		if m := ir.Metrics["gradcam"].Mask; m == nil || !(m.MaskFraction > 0 && m.MaskFraction < 1) ||
+			!(m.EnergyInMask >= 0 && m.EnergyInMask <= 1) || !(m.Pointing >= 0 && m.Pointing <= 1) {
+			t.Errorf("results.json image (%s): gradcam mask scores %+v", ir.TrueClass, m)
 		}
 	}
 	page, err := os.ReadFile(filepath.Join(out, "index.html"))

@@ -149,38 +149,47 @@ func distanceTransform1D(f []float64) []float64 {
 	return out
 }
 
+// MaskScore holds the per-image values of one map against an exact mask.
+type MaskScore struct {
+	MaskFraction float64 `json:"mask_fraction"` // u: the uniform map's energy
+	EnergyInMask float64 `json:"energy_in_mask"`
+	EnergyGain   float64 `json:"energy_gain_mask"`
+	Pointing     float64 `json:"pointing_game_mask"`
+}
+
 // AddMask scores the map m explaining class cls against the exact mask of that class (len w*h): energy in the
 // mask, its gain over the uniform map's share (MaskFraction) and the pointing game with the tolerance Add uses.
 // An empty mask is not scored (false).
-func (a *Accumulator) AddMask(cls int, m []float32, w, h int, mask []bool) (bool, error) {
+func (a *Accumulator) AddMask(cls int, m []float32, w, h int, mask []bool) (MaskScore, bool, error) {
+	var s MaskScore
 	if err := validMap(m, w, h); err != nil {
-		return false, fmt.Errorf("%w (method %q)", err, a.Method)
+		return s, false, fmt.Errorf("%w (method %q)", err, a.Method)
 	}
 	if len(mask) != w*h {
-		return false, fmt.Errorf("metrics: mask has %d values, want %d*%d (method %q)", len(mask), w, h, a.Method)
+		return s, false, fmt.Errorf("metrics: mask has %d values, want %d*%d (method %q)", len(mask), w, h, a.Method)
 	}
 	if cls < 0 || cls >= len(a.Classes) {
-		return false, fmt.Errorf("metrics: method %q: class %d out of range [0,%d)", a.Method, cls, len(a.Classes))
+		return s, false, fmt.Errorf("metrics: method %q: class %d out of range [0,%d)", a.Method, cls, len(a.Classes))
 	}
-	u := MaskFraction(mask)
-	if u == 0 {
-		return false, nil
+	if s.MaskFraction = MaskFraction(mask); s.MaskFraction == 0 {
+		return s, false, nil
 	}
 	tol := a.opts.Tolerance
 	if tol <= 0 {
 		tol = PointingTolerance(w)
 	}
-	e := EnergyInMask(m, w, h, mask)
-	a.add(MetricEnergyInMask, cls, e)
-	a.add(MetricEnergyGainMask, cls, EnergyGain(e, u))
-	a.add(MetricPointingMask, cls, PointingScoreMask(m, w, h, mask, tol))
-	return true, nil
+	s.EnergyInMask = EnergyInMask(m, w, h, mask)
+	s.EnergyGain = EnergyGain(s.EnergyInMask, s.MaskFraction)
+	s.Pointing = PointingScoreMask(m, w, h, mask, tol)
+	a.add(MetricEnergyInMask, cls, s.EnergyInMask)
+	a.add(MetricEnergyGainMask, cls, s.EnergyGain)
+	a.add(MetricPointingMask, cls, s.Pointing)
+	return s, true, nil
 }
 
 // AddMask scores one map of method against an exact mask; see Accumulator.AddMask.
-func (s *Suite) AddMask(method string, cls int, m []float32, w, h int, mask []bool) error {
-	_, err := s.Accumulator(method).AddMask(cls, m, w, h, mask)
-	return err
+func (s *Suite) AddMask(method string, cls int, m []float32, w, h int, mask []bool) (MaskScore, bool, error) {
+	return s.Accumulator(method).AddMask(cls, m, w, h, mask)
 }
 
 // AddMaskBaselines scores the Uniform, CenterGaussian and a fresh Random map against an exact mask.
@@ -191,7 +200,7 @@ func (s *Suite) AddMaskBaselines(cls int, w, h int, mask []bool) error {
 		BaselineRandom:         Random(w, h, s.rng),
 	}
 	for _, name := range []string{BaselineUniform, BaselineCenterGaussian, BaselineRandom} {
-		if err := s.AddMask(name, cls, maps[name], w, h, mask); err != nil {
+		if _, _, err := s.AddMask(name, cls, maps[name], w, h, mask); err != nil {
 			return err
 		}
 	}

@@ -70,8 +70,8 @@ func TestMaskMetrics(t *testing.T) {
 	if err := s.AddMaskBaselines(1, w, h, mask); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddMask("x", 1, m, w, h, mask); err != nil {
-		t.Fatal(err)
+	if ms, ok, err := s.AddMask("x", 1, m, w, h, mask); err != nil || !ok || ms.EnergyInMask != 0 || ms.MaskFraction != 0.03 {
+		t.Fatalf("AddMask: %+v %v %v", ms, ok, err)
 	}
 	sc := s.Scores()
 	if g := sc[BaselineUniform][MetricEnergyGainMask][Mean]; math.Abs(g) > 1e-9 {
@@ -80,10 +80,10 @@ func TestMaskMetrics(t *testing.T) {
 	if e := sc["x"][MetricEnergyInMask]["b"]; e != 0 {
 		t.Errorf("map off the mask: energy %g", e)
 	}
-	if ok, err := s.Accumulator("x").AddMask(0, m, w, h, make([]bool, w*h)); ok || err != nil {
+	if _, ok, err := s.Accumulator("x").AddMask(0, m, w, h, make([]bool, w*h)); ok || err != nil {
 		t.Errorf("empty mask: ok %v err %v, want not scored", ok, err)
 	}
-	if _, err := s.Accumulator("x").AddMask(0, m, w, h, mask[:5]); err == nil {
+	if _, _, err := s.Accumulator("x").AddMask(0, m, w, h, mask[:5]); err == nil {
 		t.Error("short mask accepted")
 	}
 }

@@ -42,21 +42,33 @@ func (e *Explainer) gradExecutor(guided bool) (*model.Exec, error) {
 	return ex, nil
 }
 
-// gradients returns the probabilities [N][K] and the logits' input gradients [N][K][S*S] of the images (padded
-// batches; non-finite values read as 0).
+// gradients returns the probabilities [N][K] and the logits' input gradients [N][K][S*S] of the images.
 func (e *Explainer) gradients(images [][]float32, size int, guided bool) ([][]float32, [][][]float32, error) {
+	probs := make([][]float32, len(images))
+	grads := make([][][]float32, len(images))
+	err := e.eachGradient(len(images), func(i int) []float32 { return images[i] }, size, guided,
+		func(i int, p []float32, g [][]float32) { probs[i], grads[i] = p, g })
+	return probs, grads, err
+}
+
+// eachGradient runs the gradient graph on n inputs (input(i) builds the i-th, so a long list of noisy or scaled
+// copies never sits in memory) in full padded batches and hands each one's probabilities and per-class input
+// gradients [K][S*S] to use (non-finite values read as 0).
+func (e *Explainer) eachGradient(n int, input func(i int) []float32, size int, guided bool, use func(i int, probs []float32, g [][]float32)) error {
 	ex, err := e.gradExecutor(guided)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	bs := e.opts.BatchSize
-	var probs [][]float32
-	var grads [][][]float32
-	for start := 0; start < len(images); start += bs {
-		end := min(start+bs, len(images))
-		outs, err := ex.Call(batch(images[start:end], size, bs))
+	bs, ss := e.opts.BatchSize, size*size
+	for start := 0; start < n; start += bs {
+		end := min(start+bs, n)
+		rows := make([][]float32, end-start)
+		for i := range rows {
+			rows[i] = input(start + i)
+		}
+		outs, err := ex.Call(batch(rows, size, bs))
 		if err != nil {
-			return nil, nil, errors.WithMessage(err, "pixel: gradient pass")
+			return errors.WithMessage(err, "pixel: gradient pass")
 		}
 		p, errP := tensors.CopyFlatData[float32](outs[0])
 		g, errG := tensors.CopyFlatData[float32](outs[1])
@@ -65,45 +77,49 @@ func (e *Explainer) gradients(images [][]float32, size int, guided bool) ([][]fl
 			_ = t.FinalizeAll()
 		}
 		if errP != nil || errG != nil {
-			return nil, nil, errors.New("pixel: reading the gradient pass's outputs")
+			return errors.New("pixel: reading the gradient pass's outputs")
 		}
-		ss := size * size
-		for n := range end - start {
-			probs = append(probs, finiteCopy(p[n*numK:(n+1)*numK]))
+		for r := range rows {
 			perK := make([][]float32, numK)
 			for k := range numK {
-				perK[k] = finiteCopy(g[(n*numK+k)*ss : (n*numK+k+1)*ss])
+				perK[k] = finiteCopy(g[(r*numK+k)*ss : (r*numK+k+1)*ss])
 			}
-			grads = append(grads, perK)
+			use(start+r, finiteCopy(p[r*numK:(r+1)*numK]), perK)
 		}
 	}
-	return probs, grads, nil
+	return nil
 }
 
-// noiseTunnel is SmoothGrad (mean |g|) or VarGrad (variance of g) over Options.Samples noisy copies.
+// noiseTunnel is SmoothGrad (mean |g|) or VarGrad (variance of g) over Options.Samples noisy copies; the copies of
+// all images share the batches.
 func (e *Explainer) noiseTunnel(images [][]float32, size int) ([][][]float32, [][]float32, error) {
 	probs, _, err := e.forward(images, size)
 	if err != nil {
 		return nil, nil, err
 	}
 	rng := rand.New(rand.NewPCG(e.opts.Seed, 0x5eed))
-	s := float64(e.opts.Samples)
-	var sum, sumSq, sumAbs [][][]float64
-	for range e.opts.Samples {
-		noisy := make([][]float32, len(images))
-		for n, img := range images {
-			noisy[n] = make([]float32, len(img))
-			for j, v := range img {
-				noisy[n][j] = v + float32(rng.NormFloat64()*e.opts.NoiseStd)
+	n, s := len(images), float64(e.opts.Samples)
+	noisy := func(i int) []float32 { // row i: sample i/n of image i%n; rows are built in order, so the draws are fixed
+		img := images[i%n]
+		out := make([]float32, len(img))
+		for j, v := range img {
+			out[j] = v + float32(rng.NormFloat64()*e.opts.NoiseStd)
+		}
+		return out
+	}
+	sum, sumSq, sumAbs := zeros(n, len(probs[0]), size*size), zeros(n, len(probs[0]), size*size), zeros(n, len(probs[0]), size*size)
+	err = e.eachGradient(n*e.opts.Samples, noisy, size, false, func(i int, _ []float32, g [][]float32) {
+		for k, gk := range g {
+			for j, v := range gk {
+				x := float64(v)
+				sum[i%n][k][j] += x
+				sumSq[i%n][k][j] += x * x
+				sumAbs[i%n][k][j] += math.Abs(x)
 			}
 		}
-		_, g, err := e.gradients(noisy, size, false)
-		if err != nil {
-			return nil, nil, err
-		}
-		sum = accumulate(sum, g, func(v float64) float64 { return v })
-		sumSq = accumulate(sumSq, g, func(v float64) float64 { return v * v })
-		sumAbs = accumulate(sumAbs, g, math.Abs)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	out := mapEach(sumAbs, func(n, k, j int) float64 { return sumAbs[n][k][j] / s })
 	if e.opts.Method == VarGrad {
@@ -135,28 +151,38 @@ func (e *Explainer) integratedGradients(images [][]float32, size int) ([][][]flo
 	return ig, probs, nil
 }
 
-// signedIG is x * the trapezoid-rule mean of the gradients along the straight path from 0 to x: [N][K][S*S].
+// signedIG is x * the trapezoid-rule mean of the gradients along the straight path from 0 to x: [N][K][S*S]. The
+// Steps+1 scaled copies of all images share the batches.
 func (e *Explainer) signedIG(images [][]float32, size int) ([][][]float32, error) {
-	steps := e.opts.Steps
+	n, steps := len(images), e.opts.Steps
+	if n == 0 {
+		return nil, nil
+	}
+	scaled := func(i int) []float32 { // row i: alpha (i/n)/steps times image i%n
+		a := float64(i/n) / float64(steps)
+		out := make([]float32, size*size)
+		for j, v := range images[i%n] {
+			out[j] = float32(a * float64(v))
+		}
+		return out
+	}
 	var acc [][][]float64
-	for i := range steps + 1 {
-		a := float64(i) / float64(steps)
+	err := e.eachGradient(n*(steps+1), scaled, size, false, func(i int, p []float32, g [][]float32) {
+		if acc == nil {
+			acc = zeros(n, len(p), size*size)
+		}
 		w := 1 / float64(steps)
-		if i == 0 || i == steps {
+		if step := i / n; step == 0 || step == steps {
 			w /= 2
 		}
-		scaled := make([][]float32, len(images))
-		for n, img := range images {
-			scaled[n] = make([]float32, len(img))
-			for j, v := range img {
-				scaled[n][j] = float32(a * float64(v))
+		for k, gk := range g {
+			for j, v := range gk {
+				acc[i%n][k][j] += w * float64(v)
 			}
 		}
-		_, g, err := e.gradients(scaled, size, false)
-		if err != nil {
-			return nil, err
-		}
-		acc = accumulate(acc, g, func(v float64) float64 { return w * v })
+	})
+	if err != nil {
+		return nil, err
 	}
 	return mapEach(acc, func(n, k, j int) float64 { return acc[n][k][j] * float64(images[n][j]) }), nil
 }
@@ -181,25 +207,16 @@ func (e *Explainer) guided(images [][]float32, size int, cam [][][]float32) ([][
 	return g, probs, nil
 }
 
-// accumulate adds f(g) to acc (allocated on first use) element-wise.
-func accumulate(acc [][][]float64, g [][][]float32, f func(float64) float64) [][][]float64 {
-	if acc == nil {
-		acc = make([][][]float64, len(g))
-		for n := range g {
-			acc[n] = make([][]float64, len(g[n]))
-			for k := range g[n] {
-				acc[n][k] = make([]float64, len(g[n][k]))
-			}
+// zeros returns an all-zero [n][k][m] accumulator.
+func zeros(n, k, m int) [][][]float64 {
+	out := make([][][]float64, n)
+	for i := range out {
+		out[i] = make([][]float64, k)
+		for c := range out[i] {
+			out[i][c] = make([]float64, m)
 		}
 	}
-	for n := range g {
-		for k := range g[n] {
-			for j, v := range g[n][k] {
-				acc[n][k][j] += f(float64(v))
-			}
-		}
-	}
-	return acc
+	return out
 }
 
 // mapEach returns f(n,k,j) for every element of the shape of like, as float32.

@@ -94,3 +94,40 @@ func DataDir() (string, error) {
 		dir = parent
 	}
 }
+
+// Split is the project's split (neu.Split with the neu defaults, what the shipped model was trained with) of the
+// labelled images of the data set at dir.
+func Split(dir string) (train, val, test []neu.Sample, err error) {
+	ds, err := neu.Load(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	train, val, test = neu.Split(ds.Samples, neu.DefaultSeed, neu.DefaultValFrac, neu.DefaultTestFrac)
+	return train, val, test, nil
+}
+
+// TestSamples returns the named images of the test split of the NEU data (DataDir), in that order; no names:
+// the whole test split (images the shipped model never saw).
+func TestSamples(names ...string) ([]neu.Sample, error) {
+	dir, err := DataDir()
+	if err != nil {
+		return nil, err
+	}
+	_, _, test, err := Split(dir)
+	if err != nil || len(names) == 0 {
+		return test, err
+	}
+	byName := map[string]neu.Sample{}
+	for _, s := range test {
+		byName[s.Name] = s
+	}
+	out := make([]neu.Sample, len(names))
+	for i, n := range names {
+		s, ok := byName[n]
+		if !ok {
+			return nil, fmt.Errorf("%s is not in the test split", n)
+		}
+		out[i] = s
+	}
+	return out, nil
+}

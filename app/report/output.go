@@ -133,3 +133,17 @@ func (r *Results) MostWrongFirst() []ImageResult {
 	})
 	return out
 }
+
+// ReadResults reads a results.json written by WriteJSON (the per-image predictions' probabilities come back through
+// the Probs map; the localization accumulators do not: WriteTable needs the Results of Run).
+func ReadResults(path string) (*Results, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Results
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, errors.Wrapf(err, "reading %s", path)
+	}
+	return &r, nil
+}

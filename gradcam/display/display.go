@@ -127,7 +127,8 @@ func errorHTML(err error) string {
 }
 
 // Explain shows an explain.Result, one figure per image: the image with its GT boxes, then one overlay per
-// method for the image's true class (its predicted class when unlabelled), then a colour bar (render.MethodRow).
+// method for the image's true class (its predicted class when unlabelled), then a colour bar (render.MethodRow),
+// as JPEG (photos of steel compress about 3x better than as PNG).
 func Explain(res *explain.Result, opts render.Options) error {
 	s, err := ExplainHTML(res, opts)
 	if err != nil {
@@ -153,11 +154,25 @@ func ExplainHTML(res *explain.Result, opts render.Options) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if err := figure(&b, img, x.Name); err != nil {
+		s, err := photoHTML(img)
+		if err != nil {
 			return "", err
 		}
+		b.WriteString(s + "\n")
 	}
 	return wrap(b.String()), nil
+}
+
+// NewExplorer is an Explorer over images whose maps an explain.Explainer computes (once per method, on demand).
+func NewExplorer(ex *explain.Explainer, images []explain.Image, methods []string, opts render.Options) *Explorer {
+	return &Explorer{ClassNames: ex.Model().Classes, Methods: methods, Options: opts,
+		Compute: func(method string) ([]render.Panel, error) {
+			res, err := ex.Explain(images, method)
+			if err != nil {
+				return nil, err
+			}
+			return res.Panels(0), nil
+		}}
 }
 
 // ShowHTML displays an HTML fragment (e.g. a report table).
@@ -166,22 +181,29 @@ func ShowHTML(s string) error { return showHTML(wrap(s)) }
 // ShowPhoto displays a large figure of photos as a JPEG (quality 90): steel textures compress about 3x better than
 // as PNG, which keeps saved notebooks small. ShowImage (PNG) suits charts and small figures.
 func ShowPhoto(img image.Image) error {
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
-		return fmt.Errorf("display: %w", err)
+	s, err := photoHTML(img)
+	if err != nil {
+		return err
 	}
-	return showHTML(`<img style="max-width:100%" src="data:image/jpeg;base64,` +
-		base64.StdEncoding.EncodeToString(buf.Bytes()) + `">`)
+	return showHTML(s)
 }
 
-// Live is an output block redrawn in place (a live training plot): Show replaces its image, at most twice a
-// second unless it is the last call before Finish; Finish leaves the last image as a regular output so it is
-// saved with the notebook.
+func photoHTML(img image.Image) (string, error) {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+		return "", fmt.Errorf("display: %w", err)
+	}
+	return `<img style="max-width:100%" src="data:image/jpeg;base64,` + base64.StdEncoding.EncodeToString(buf.Bytes()) + `">`, nil
+}
+
+// Live is an output block redrawn in place (a live training plot): Show records how to draw the current state
+// and draws it at most twice a second; Finish draws the last state as a regular output, so it is saved with the
+// notebook. Outside a notebook nothing is drawn.
 type Live struct {
 	mu    sync.Mutex
 	id    string
 	drawn time.Time
-	last  image.Image
+	draw  func() image.Image
 }
 
 // NewLive starts an empty block.
@@ -193,29 +215,29 @@ func NewLive() *Live {
 	return l
 }
 
-// Show draws img in the block (throttled).
-func (l *Live) Show(img image.Image) {
+// Show records draw as the block's content and redraws the block when the last redraw is 0.5 s old.
+func (l *Live) Show(draw func() image.Image) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.last = img
+	l.draw = draw
 	if l.id == "" || time.Since(l.drawn) < 500*time.Millisecond {
 		return
 	}
 	l.drawn = time.Now()
-	if uri, err := render.PNGDataURI(img); err == nil {
+	if uri, err := render.PNGDataURI(draw()); err == nil {
 		gonbui.UpdateHTML(l.id, `<img src="`+uri+`">`)
 	}
 }
 
-// Finish clears the block and shows the last image as a regular output.
+// Finish clears the block and shows the last state as a regular output.
 func (l *Live) Finish() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.id != "" {
 		gonbui.UpdateHTML(l.id, "")
 	}
-	if l.last == nil {
+	if l.draw == nil {
 		return nil
 	}
-	return ShowImage(l.last)
+	return ShowImage(l.draw())
 }

@@ -2,14 +2,12 @@ package app
 
 import (
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/neucam/neucam/gradcam/explain"
 	"github.com/neucam/neucam/gradcam/heatmap"
-	"github.com/neucam/neucam/gradcam/pixel"
 	"github.com/neucam/neucam/gradcam/resnet"
 )
 
@@ -104,25 +102,14 @@ func BenchmarkNEUMethods(b *testing.B) {
 // benchmarkSmallBatch measures images/s of one method's maps for all classes on batches of n random 128x128
 // images, with the explainer compiled at batch n.
 func benchmarkSmallBatch(b *testing.B, spec string, n int) {
-	m := benchModel(b)
-	ms, err := ParseMethod(spec)
+	m := benchModel(b).Model()
+	ms, err := explain.ParseMethod(spec)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var e interface {
-		Explain(images [][]float32, size int, targets ...int) (*gradcam.Result, error)
-	}
-	if slices.Contains(names(pixel.Methods), ms.Name) {
-		opts := pixel.DefaultOptions(pixel.Method(ms.Name))
-		opts.Layers, opts.BatchSize = m.Layers, n
-		e, err = pixel.NewExplainer(m.Backend, m.Store, m.Fn, opts)
-	} else {
-		e, err = gradcam.NewExplainer(m.Backend, m.Store, m.Fn, gradcam.Options{Method: gradcam.Method(ms.Name),
-			Layers: m.Layers, HeadWeights: m.HeadWeights, PGC: ms.PGC, BatchSize: n})
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
+	opts := explain.DefaultOptions()
+	opts.BatchSize = n // the explainer compiled at batch n
+	e := explain.New(m, opts)
 	rng := rand.New(rand.NewPCG(1, 2))
 	pix := make([][]float32, n)
 	for i := range pix {
@@ -131,12 +118,12 @@ func benchmarkSmallBatch(b *testing.B, spec string, n int) {
 			pix[i][j] = rng.Float32()
 		}
 	}
-	if _, err := e.Explain(pix[:1], m.Size); err != nil { // compile outside the timing
+	if _, _, err := e.Maps(ms, pix[:1]); err != nil { // compile outside the timing
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for range b.N {
-		if _, err := e.Explain(pix, m.Size); err != nil {
+		if _, _, err := e.Maps(ms, pix); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -23,13 +23,10 @@ image), OUT/images/NAME.png (one figure per image) and OUT/results.json. Unreada
 reason and skipped; the exit status is non-zero only when no image could be processed. Images without a known
 class get predictions (printed and in results.json), not accuracy.
 
-Methods: ` + "NAME[@LAYER[+LAYER]][:tta|:flips][:smooth][:logprob]" + ` with NAME one of cam, gradcam, gradcam++,
-xgradcam, hirescam, layercam, eigencam, scorecam, lime; @LAYER picks/fuses target layers (stem, layer1..layer4;
-default layer4); :tta averages the 8 flips/rotations, :flips the 4 flips, :smooth noisy copies; :logprob explains
-log p instead of the logit (evidence shared with competing classes cancels).`
+Target layers for @LAYER: stem, layer1..layer4 (default layer4); several are fused.`
 
 func runExplain(args []string) error {
-	fs := newFlags("explain", "[flags] PATH...", explainDescription,
+	fs := newFlags("explain", "[flags] PATH...", explainDescription+"\n\nMethods: "+explain.MethodSyntax(),
 		"neucam explain -split test -limit 100 -out report ../shared/neu-det")
 	modelDir := fs.String("model", "", "model folder written by neucam train (default: the shipped model)")
 	methods := fs.String("methods", "gradcam,gradcam++,layercam", "comma-separated methods (see above)")

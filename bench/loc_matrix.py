@@ -26,10 +26,11 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-NUM_CLASSES = 6
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_twin import NEUResNet, read_config  # noqa: E402
+
 CLASSES = ["crazing", "inclusion", "patches", "pitted_surface", "rolled-in_scale", "scratches"]
 
 # The matrix: every combination, seed 1 first, then seed 2.
@@ -42,60 +43,14 @@ FACTORS = {
 RES = {"s128x16": (128, [2, 2, 2, 1, 1]), "s200x25": (200, [2, 2, 2, 1, 1]), "s128x32": (128, [2, 2, 1, 1, 1])}
 
 
-class ConvBN(nn.Module):
-    def __init__(self, cin, cout, k, stride, pad):
-        super().__init__()
-        self.conv = nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=False, padding_mode=pad)
-        self.bn = nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1)
-
-    def forward(self, x):
-        return self.bn(self.conv(x))
-
-
-class Block(nn.Module):
-    def __init__(self, cin, width, stride, pad):
-        super().__init__()
-        self.c1 = ConvBN(cin, width, 3, stride, pad)
-        self.c2 = ConvBN(width, width, 3, 1, pad)
-        self.down = ConvBN(cin, width, 1, stride, pad) if (stride != 1 or cin != width) else None
-
-    def forward(self, x):
-        y = self.c2(F.relu(self.c1(x)))
-        return F.relu(y + (x if self.down is None else self.down(x)))
-
-
-class Net(nn.Module):
-    """The NEU ResNet twin with a padding mode and a head: gap = GAP + dense; lse / topk = a 1x1 conv to one
-    map per class first, then log-sum-exp (r) or top-k-fraction mean pooling of each class map."""
-
-    def __init__(self, strides, pad, head, widths=(16, 32, 64, 128)):
-        super().__init__()
-        self.stem = ConvBN(1, widths[0], 3, strides[0], pad)
-        blocks, cin = [], widths[0]
-        for i in range(4):
-            blocks.append(Block(cin, widths[i], strides[i + 1], pad))
-            cin = widths[i]
-        self.layers = nn.ModuleList(blocks)
-        self.head_kind = head.rstrip("0123456789")
-        num = head[len(self.head_kind):]
-        self.lse_r = float(num) if self.head_kind == "lse" else 0
-        self.topk = float(num) / 100 if self.head_kind == "topk" else 0
-        self.fc = nn.Conv2d(cin, NUM_CLASSES, 1)
-
-    def forward(self, x, feats=None):
-        x = F.relu(self.stem((x - 0.5) / 0.25))
-        for i, b in enumerate(self.layers):
-            x = b(x)
-            if feats is not None:
-                feats.append(x)
-        if self.head_kind == "gap":
-            return self.fc(x.mean(dim=(2, 3), keepdim=True)).flatten(1)
-        maps = self.fc(x).flatten(2)  # [B,K,h*w]
-        if self.head_kind == "lse":
-            r = self.lse_r
-            return (torch.logsumexp(r * maps, dim=2) - math.log(maps.shape[2])) / r
-        k = max(1, int(round(self.topk * maps.shape[2])))
-        return maps.topk(k, dim=2).values.mean(dim=2)
+def make_net(strides, pad, head):
+    """The twin (torch_twin.NEUResNet) with a padding mode and a head: gap, lseR (log-sum-exp, r = R), mixR (mean
+    of average and LSE pooling), topkP (mean of the top P% cells of each class map)."""
+    kind = head.rstrip("0123456789")
+    num = float(head[len(kind):] or 0)
+    cfg = read_config(None)
+    cfg.update(strides=strides, padding=pad, head=kind, head_param=num / 100 if kind == "topk" else num)
+    return NEUResNet(cfg)
 
 
 def load_data(path, size, device):
@@ -279,7 +234,7 @@ def run_one(spec, args):
     torch.manual_seed(spec["seed"])
     size, strides = RES[spec["res"]]
     data = load_data(args.split, size, device)
-    net = Net(strides, spec["pad"], spec["head"]).to(device)
+    net = make_net(strides, spec["pad"], spec["head"]).to(device)
     t0 = time.time()
     train(net, data, args.epochs, args.batch, args.lr, spec["seed"], spec["aug"] == "shift")
     res = evaluate(net, data, size)

@@ -79,11 +79,13 @@ class NEUResNet(nn.Module):
         self.head = nn.Linear(cin, cfg.get("classes", NUM_CLASSES))
         self.head_kind, self.head_param = cfg.get("head", "gap"), cfg.get("head_param", 0.0)
 
-    def forward(self, x):  # x: [B,1,S,S] in [0,1]
+    def forward(self, x, feats=None):  # x: [B,1,S,S] in [0,1]; feats: a list that receives layer1..layer4
         x = (x - self.mean) / self.std
         x = F.relu(self.stem(x))
         for b in self.layers:
             x = b(x)
+            if feats is not None:
+                feats.append(x)
         if self.head_kind == "gap":
             return self.head(x.mean(dim=(2, 3)))
         # CAM-first heads (resnet.HeadLSE / HeadTopK): one map per class by the dense weights as a 1x1 conv, pooled.

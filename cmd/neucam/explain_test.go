@@ -182,6 +182,25 @@ func TestEvaluateLocalization(t *testing.T) {
 			t.Errorf("sanity %s = %+v", m, s)
 		}
 	}
+	// Average Drop, Increase in Confidence and sparseness are fractions, ROAD a probability change; the centred
+	// Gaussian and random maps are scored as baselines.
+	for _, m := range []string{"gradcam", "layercam", "center_gaussian", "random"} {
+		f, ok := rep.Faithfulness[m]
+		in01 := func(v float64) bool { return v >= 0 && v <= 1 }
+		if !ok || !in01(f.AverageDrop) || !in01(f.IncreaseInConfidence) || !in01(f.Sparseness) ||
+			!(f.ROADMoRF >= -1 && f.ROADMoRF <= 1) || !(f.ROADLeRF >= -1 && f.ROADLeRF <= 1) {
+			t.Errorf("faithfulness %s = %+v (present %v)", m, f, ok)
+		}
+	}
+	js, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"deletion_auc", "insertion_auc", "average_drop", "increase_in_confidence", "road_morf", "road_lerf"} {
+		if !strings.Contains(string(js), `"`+key+`"`) {
+			t.Errorf("evaluate JSON has no %q", key)
+		}
+	}
 }
 
 // TestUnlabelledFolder: a plain folder of images without classes, given to explain and evaluate the same way

@@ -79,18 +79,7 @@ func BoxFraction(w, h int, boxes []image.Rectangle) float64 {
 func EnergyInBoxes(m []float32, w, h int, boxes []image.Rectangle) float64 {
 	checkMap(m, w, h)
 	mask, _ := BoxMask(w, h, boxes)
-	var in, total float64
-	for i, v := range m {
-		f := value(v)
-		total += f
-		if mask[i] {
-			in += f
-		}
-	}
-	if total <= 0 || math.IsInf(total, 0) {
-		return 0
-	}
-	return in / total
+	return EnergyInMask(m, w, h, mask)
 }
 
 // EnergyGain normalises an energy e by the uniform baseline u (the box-union area fraction, BoxFraction):

@@ -39,6 +39,10 @@ FACTORS = {
     "res": ["s128x16", "s200x25", "s128x32"],  # input size x last-block side
     "head": ["gap", "lse1", "lse4", "topk10", "topk25"],  # lseR: r = R; topkP: top P% of cells
     "aug": ["dihedral", "shift"],
+    # box-guided loss on the class maps W.A (no bias; = Grad-CAM's map for the gap head): none, bceL (per-cell
+    # binary cross-entropy of the true class's map against the cell coverage of its GT boxes, weight L), bceallL
+    # (the same for every class's map against that class's boxes).
+    "box": ["none"],
 }
 RES = {"s128x16": (128, [2, 2, 2, 1, 1]), "s200x25": (200, [2, 2, 2, 1, 1]), "s128x32": (128, [2, 2, 1, 1, 1])}
 
@@ -63,11 +67,17 @@ def load_data(path, size, device):
         img = Image.open(p).convert("L")
         r["pix"] = np.asarray(img.resize((size, size), Image.BILINEAR), dtype=np.float32) / 255
         r["full"] = np.asarray(img, dtype=np.float32) / 255
+        r["mask"] = np.zeros((len(CLASSES), size, size), dtype=np.float32)
+        sx, sy = size / r["width"], size / r["height"]
+        for c, x0, y0, x1, y1 in r["boxes"]:
+            if 0 <= c < len(CLASSES):
+                r["mask"][c, int(round(y0 * sy)):int(round(y1 * sy)), int(round(x0 * sx)):int(round(x1 * sx))] = 1
         parts[r["split"]].append(r)
     out = {}
     for k, rs in parts.items():
         out[k] = (torch.from_numpy(np.stack([r["pix"] for r in rs]))[:, None].to(device),
-                  torch.tensor([r["label"] for r in rs], device=device), rs)
+                  torch.tensor([r["label"] for r in rs], device=device), rs,
+                  torch.from_numpy(np.stack([r["mask"] for r in rs])).to(device))
     return out
 
 
@@ -90,8 +100,23 @@ def augment(x, gen, shift):
     return torch.stack([padded[i, :, off[i, 0]:off[i, 0] + s, off[i, 1]:off[i, 1] + s] for i in range(x.shape[0])])
 
 
-def train(net, data, epochs, batch, lr, seed, shift):
-    xtr, ytr, _ = data["train"]
+def box_loss(net, x, masks, y, kind):
+    """The box-guided loss: binary cross-entropy of the class maps W.A (cells of the last block, no bias) against
+    the fraction of each cell covered by GT boxes; kind "bce" only the true class's map, "bceall" every class."""
+    feats = []
+    logits = net(x, feats)
+    maps = torch.einsum("bchw,kc->bkhw", feats[-1], net.head.weight)
+    target = F.adaptive_avg_pool2d(masks, maps.shape[2:])
+    if kind == "bce":
+        maps, target = maps.gather(1, y[:, None, None, None].expand(-1, 1, *maps.shape[2:])), target.gather(
+            1, y[:, None, None, None].expand(-1, 1, *maps.shape[2:]))
+    return logits, F.binary_cross_entropy_with_logits(maps, target)
+
+
+def train(net, data, epochs, batch, lr, seed, shift, box="none"):
+    xtr, ytr, _, mtr = data["train"]
+    kind = box.rstrip("0123456789.")
+    weight = float(box[len(kind):] or 0)
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=5e-4)
     spe = len(xtr) // batch
@@ -105,7 +130,12 @@ def train(net, data, epochs, batch, lr, seed, shift):
             idx = perm[b * batch:(b + 1) * batch]
             for g in opt.param_groups:
                 g["lr"] = lr_at(step)
-            loss = F.cross_entropy(net(augment(xtr[idx], gen, shift)), ytr[idx])
+            if kind == "none":
+                loss = F.cross_entropy(net(augment(xtr[idx], gen, shift)), ytr[idx])
+            else:
+                both = augment(torch.cat([xtr[idx], mtr[idx]], 1), gen, shift)
+                logits, bl = box_loss(net, both[:, :1], both[:, 1:], ytr[idx], kind)
+                loss = F.cross_entropy(logits, ytr[idx]) + weight * bl
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -202,7 +232,7 @@ def frame_test(net, x, y, size):
 
 
 def evaluate(net, data, size):
-    x, y, rs = data["test"]
+    x, y, rs, _ = data["test"]
     res = {"per_class": {}}
     scores = {}
     probs = []
@@ -213,7 +243,7 @@ def evaluate(net, data, size):
             scores.setdefault(k, []).extend(localize(m, rs[i:i + 32], y[i:i + 32].tolist()))
     pred = torch.cat(probs).argmax(1)
     res["test_acc"] = (pred == y).float().mean().item()
-    xv, yv, _ = data["val"]
+    xv, yv, _, _ = data["val"]
     with torch.no_grad():
         res["val_acc"] = (net(xv).argmax(1) == yv).float().mean().item()
     ycpu = y.tolist()
@@ -236,7 +266,7 @@ def run_one(spec, args):
     data = load_data(args.split, size, device)
     net = make_net(strides, spec["pad"], spec["head"]).to(device)
     t0 = time.time()
-    train(net, data, args.epochs, args.batch, args.lr, spec["seed"], spec["aug"] == "shift")
+    train(net, data, args.epochs, args.batch, args.lr, spec["seed"], spec["aug"] == "shift", spec.get("box", "none"))
     res = evaluate(net, data, size)
     res.update(spec=spec, train_s=time.time() - t0, device=device, epochs=args.epochs)
     return res
@@ -262,6 +292,7 @@ def main():
     ap.add_argument("--only", default="", help="comma list key=v1|v2 restricting the matrix (pad,res,head,aug,seed)")
     ap.add_argument("--seeds", default="1,2")
     ap.add_argument("--heads", default="", help="replace the head factor, e.g. lse4,lse8,gap")
+    ap.add_argument("--boxes", default="", help="replace the box-loss factor, e.g. none,bce1,bceall1")
     ap.add_argument("--jobs", type=int, default=1, help="variants run in parallel (subprocesses)")
     ap.add_argument("--budget", type=float, default=1e9, help="seconds after which no new variant starts")
     ap.add_argument("--out", default="-")
@@ -273,6 +304,8 @@ def main():
     only = dict(kv.split("=") for kv in a.only.split(",") if kv)
     if a.heads:
         FACTORS["head"] = a.heads.split(",")
+    if a.boxes:
+        FACTORS["box"] = a.boxes.split(",")
     todo = specs(only, [int(x) for x in a.seeds.split(",")])
     print("%d variants" % len(todo), file=sys.stderr)
     out = sys.stdout if a.out == "-" else open(a.out, "a")

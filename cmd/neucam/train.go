@@ -39,6 +39,7 @@ func runTrain(args []string) error {
 	padding := fs.String("padding", cmp.Or(d.Config.Padding, resnet.PadZeros), "3x3 convolution padding: zeros or reflect (no artificial edge at the border)")
 	head := fs.String("head", cmp.Or(d.Config.Head, resnet.HeadGAP), "head: gap (average pooling + dense), lse (class maps, log-sum-exp pooling), topk (class maps, top-k mean) or mix (class maps, mean of average and log-sum-exp pooling)")
 	headParam := fs.Float64("head-param", d.Config.HeadParam, "lse: r (larger = closer to max pooling); topk: fraction of cells averaged")
+	boxLoss := fs.Float64("box-loss", d.BoxLoss, "weight of the box-guided loss: the true class's map is taught to be positive on its GT boxes and negative elsewhere (0: plain cross-entropy; images without boxes take no part)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -65,7 +66,7 @@ func runTrain(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := resnet.TrainOptions{DataDir: *data, OutDir: *out, Config: cfg, Epochs: *epochs, BatchSize: *batch,
-		LearningRate: *lr, WeightDecay: *wd, WarmupEpochs: d.WarmupEpochs, Seed: *seed, Resume: *resume, Augment: *augment,
+		LearningRate: *lr, WeightDecay: *wd, WarmupEpochs: d.WarmupEpochs, Seed: *seed, Resume: *resume, Augment: *augment, BoxLoss: *boxLoss,
 		ProgressBar: !*noBar && stdoutIsTerminal(), Log: os.Stdout, Context: ctx}
 	res, err := resnet.Train(opts)
 	if err != nil {

@@ -209,18 +209,20 @@ func ConfigFromStore(store *model.Store) Config {
 // that gradients with respect to the features see the whole batch; use Logits when the features are
 // not needed.
 func Model(scope *model.Scope, images *Node) (logits *Node, features map[string]*Node) {
-	return forward(scope, images, true, NumBatchParts(images.Shape().Dimensions[0]))
+	logits, features, _ = forward(scope, images, true, false, NumBatchParts(images.Shape().Dimensions[0]))
+	return logits, features
 }
 
 // Logits is Model without the feature maps: the parts stay apart from the input to the logits (for
 // training and plain prediction).
 func Logits(scope *model.Scope, images *Node) *Node {
-	logits, _ := forward(scope, images, false, NumBatchParts(images.Shape().Dimensions[0]))
+	logits, _, _ := forward(scope, images, false, false, NumBatchParts(images.Shape().Dimensions[0]))
 	return logits
 }
 
-// forward builds the network on nParts parts of the batch.
-func forward(scope *model.Scope, images *Node, withFeatures bool, nParts int) (logits *Node, features map[string]*Node) {
+// forward builds the network on nParts parts of the batch; withMaps also returns the class maps without bias
+// (classMaps) [B, h*w, K].
+func forward(scope *model.Scope, images *Node, withFeatures, withMaps bool, nParts int) (logits *Node, features map[string]*Node, maps *Node) {
 	cfg := ConfigFromStore(scope.Store())
 	if err := cfg.Validate(); err != nil {
 		panic(err)
@@ -247,7 +249,10 @@ func forward(scope *model.Scope, images *Node, withFeatures bool, nParts int) (l
 		x = keep(name, basicBlock(s.In("%s", name), x, w, cfg.Strides[i+1], pad))
 	}
 	head := s.In("head")
-	return x.Map(func(y *Node) *Node { return classHead(head, y, cfg) }).Join(), features
+	if withMaps {
+		maps = x.Map(func(y *Node) *Node { return classMaps(head, y, cfg) }).Join()
+	}
+	return x.Map(func(y *Node) *Node { return classHead(head, y, cfg) }).Join(), features, maps
 }
 
 func relu(p Parts) Parts { return p.Map(activation.Relu) }
@@ -255,19 +260,12 @@ func relu(p Parts) Parts { return p.Map(activation.Relu) }
 // classHead turns the last feature map x [B,h,w,C] into logits [B,K] with the variables "weights" [C,K] and
 // "biases" [K] (the same for every head, so CAM's W.A is each head's class map).
 func classHead(head *model.Scope, x *Node, cfg Config) *Node {
-	dims := x.Shape().Dimensions
-	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
-	k := cfg.NumClasses()
-	g := x.Graph()
-	wv := head.WithInitializer(initializer.XavierUniformFn(head)).
-		VariableWithShape("weights", shapes.Make(x.DType(), c, k)).NodeValue(g)
-	bv := Reshape(head.WithInitializer(initializer.Zero).
-		VariableWithShape("biases", shapes.Make(x.DType(), k)).NodeValue(g), 1, k)
+	wv, bv := headVars(head, x, cfg)
 	if cfg.head() == HeadGAP {
 		return Add(Dot(ReduceMean(x, 1, 2), wv).Product(), bv)
 	}
 	// Class maps first: [B, h*w, K] = x . W + b, then pooled over the h*w cells.
-	maps := Add(Reshape(Dot(Reshape(x, b*h*w, c), wv).Product(), b, h*w, k), Reshape(bv, 1, 1, k))
+	maps := Add(classMaps(head, x, cfg), InsertAxes(bv, 1))
 	switch cfg.head() {
 	case HeadLSE:
 		return lsePool(maps, cfg.HeadParam)
@@ -275,6 +273,25 @@ func classHead(head *model.Scope, x *Node, cfg Config) *Node {
 		return MulScalar(Add(ReduceMean(maps, 1), lsePool(maps, cfg.HeadParam)), 0.5)
 	}
 	return topKPool(maps, cfg.HeadParam)
+}
+
+// headVars are the head's variables as nodes: "weights" [C,K] and "biases" as [1,K].
+func headVars(head *model.Scope, x *Node, cfg Config) (weights, biases *Node) {
+	c, k, g := x.Shape().Dimensions[3], cfg.NumClasses(), x.Graph()
+	weights = head.WithInitializer(initializer.XavierUniformFn(head)).
+		VariableWithShape("weights", shapes.Make(x.DType(), c, k)).NodeValue(g)
+	biases = Reshape(head.WithInitializer(initializer.Zero).
+		VariableWithShape("biases", shapes.Make(x.DType(), k)).NodeValue(g), 1, k)
+	return weights, biases
+}
+
+// classMaps are the class maps without bias, x . W: [B, h*w, K] for the last feature map x [B,h,w,C]. With the
+// gap head, CAM and Grad-CAM of class k are ReLU of map k (up to the constant 1/(h*w)).
+func classMaps(head *model.Scope, x *Node, cfg Config) *Node {
+	dims := x.Shape().Dimensions
+	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
+	wv, _ := headVars(head, x, cfg)
+	return Reshape(Dot(Reshape(x, b*h*w, c), wv).Product(), b, h*w, cfg.NumClasses())
 }
 
 // lsePool: (log mean_i exp(r*m_i))/r over axis 1 of maps [B,N,K], stabilised by the (gradient-free) max.

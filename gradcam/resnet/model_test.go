@@ -331,7 +331,7 @@ func testPartsMatch(t *testing.T, cfg Config) {
 		}
 		exec, err := model.NewExec(backend, store, func(scope *model.Scope, images *Node) []*Node {
 			scope.Store().SetTraining(images.Graph(), training)
-			logits, feats := forward(scope, images, true, nParts)
+			logits, feats, _ := forward(scope, images, true, false, nParts)
 			out := []*Node{logits}
 			for _, n := range LayerNames {
 				out = append(out, feats[n])

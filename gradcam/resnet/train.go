@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +49,10 @@ type TrainOptions struct {
 	MaxTrainPerClass int
 	// Augment is the data augmentation: AugmentDihedral (default), AugmentFull or AugmentNone.
 	Augment string
+	// BoxLoss is the weight of the box-guided loss (see ParamBoxLoss): the true class's map is taught to be
+	// positive on its GT boxes and negative elsewhere. Zero means none (plain cross-entropy); the default
+	// options use DefaultBoxLoss. Not combined with AugmentFull (its crops would need cropped targets).
+	BoxLoss float64
 	// ProgressBar attaches GoMLX's progress bar (terminal).
 	ProgressBar bool
 	// Log receives per-epoch lines and the final report (nil: discarded).
@@ -75,10 +80,13 @@ const (
 	AugmentNone = "none"
 )
 
+// DefaultBoxLoss is the box-loss weight of the shipped model, chosen on the PyTorch twin (docs/LOCALIZATION.md).
+const DefaultBoxLoss = 3
+
 // DefaultTrainOptions are the settings used for the shipped model.
 func DefaultTrainOptions() TrainOptions {
 	return TrainOptions{Config: DefaultConfig(), Epochs: 28, BatchSize: 16, LearningRate: 3e-3,
-		WeightDecay: 5e-4, WarmupEpochs: 1, Seed: 1, Resume: true, Augment: AugmentDihedral}
+		WeightDecay: 5e-4, WarmupEpochs: 1, Seed: 1, Resume: true, Augment: AugmentDihedral, BoxLoss: DefaultBoxLoss}
 }
 
 // TrainResult summarises a finished training.
@@ -98,6 +106,7 @@ type TrainResult struct {
 	ResumedAtStep int           `json:"resumed_at_step"`
 	Backend       string        `json:"backend"`
 	Augment       string        `json:"augment"`
+	BoxLoss       float64       `json:"box_loss"`
 	LearningRate  float64       `json:"learning_rate"`
 	Seed          int64         `json:"seed"`
 }
@@ -145,7 +154,7 @@ func Train(opts TrainOptions) (*TrainResult, error) {
 	run.evaluator = &Classifier{backend: backend, store: run.store, cfg: opts.Config, source: "training"}
 	res := &TrainResult{Config: opts.Config, Epochs: opts.Epochs, Steps: run.totalSteps, BatchSize: opts.BatchSize,
 		TrainImages: len(data.trainS), ValImages: len(data.valS), TestImages: len(data.testS), ResumedAtStep: run.resumedAt,
-		Backend: backend.Name(), Augment: opts.Augment, LearningRate: opts.LearningRate, Seed: opts.Seed}
+		Backend: backend.Name(), Augment: opts.Augment, BoxLoss: opts.BoxLoss, LearningRate: opts.LearningRate, Seed: opts.Seed}
 	if err := run.loop(backend, data, res, start); err != nil {
 		return nil, err
 	}
@@ -180,6 +189,9 @@ func (opts TrainOptions) withDefaults() (TrainOptions, error) {
 	}
 	if opts.WeightDecay < 0 {
 		opts.WeightDecay = 0
+	}
+	if opts.BoxLoss < 0 || opts.BoxLoss > 0 && opts.Augment == AugmentFull {
+		return opts, fmt.Errorf("train: box loss %g: want >= 0, and 0 with -augment %s", opts.BoxLoss, AugmentFull)
 	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
@@ -272,6 +284,7 @@ func newTrainRun(opts TrainOptions, totalSteps, stepsPerEpoch int) (*trainRun, e
 	root := r.store.RootScope()
 	root.SetParam(optimizer.ParamLearningRate, opts.LearningRate)
 	root.SetParam(ParamWeightDecay, opts.WeightDecay)
+	root.SetParam(ParamBoxLoss, opts.BoxLoss)
 	root.SetParam(ParamTotalSteps, totalSteps)
 	root.SetParam(ParamWarmupSteps, int(opts.WarmupEpochs*float64(stepsPerEpoch)))
 	if err := r.store.SetRNGStateFromSeed(opts.Seed); err != nil {
@@ -284,6 +297,10 @@ func newTrainRun(opts TrainOptions, totalSteps, stepsPerEpoch int) (*trainRun, e
 	if got := ConfigFromStore(r.store); fmt.Sprint(got) != fmt.Sprint(opts.Config) {
 		return nil, fmt.Errorf("train: %s holds a run with architecture %+v, not %+v: use another -out or -resume=false",
 			r.trainDir, got, opts.Config)
+	}
+	if got := model.GetRootParamOr(r.store, ParamBoxLoss, opts.BoxLoss); got != opts.BoxLoss {
+		return nil, fmt.Errorf("train: %s holds a run with box loss %g, this one has %g: use another -out or -resume=false",
+			r.trainDir, got, opts.BoxLoss)
 	}
 	if got := model.GetRootParamOr(r.store, ParamTotalSteps, totalSteps); got != totalSteps {
 		return nil, fmt.Errorf("train: %s holds a run of %d steps, this one has %d (epochs/batch changed): use another -out or -resume=false",
@@ -310,6 +327,9 @@ func (r *trainRun) loop(backend compute.Backend, data *trainData, res *TrainResu
 	})
 	ds := &trainDataset{pix: data.trainPix, samples: data.trainS, size: r.opts.Config.Size, batch: r.opts.BatchSize,
 		seed: r.opts.Seed, startStep: r.resumedAt, augment: r.opts.Augment}
+	if r.opts.BoxLoss > 0 {
+		ds.addBoxTargets(r.opts.Config.MapSide())
+	}
 	trainStart := time.Now()
 	if r.resumedAt < r.totalSteps {
 		if _, err := loop.RunToGlobalStep(ds, r.totalSteps); err != nil {
@@ -447,6 +467,24 @@ type trainDataset struct {
 	seed      int64
 	startStep int
 	augment   string
+	// With the box loss: each image's BoxTarget of its label on the side x side class-map grid, and 1 where the
+	// image has a box of its label (else 0).
+	targets [][]float32
+	hasBox  []float32
+	side    int
+}
+
+// addBoxTargets computes the box-loss targets of every training image.
+func (d *trainDataset) addBoxTargets(side int) {
+	d.side = side
+	d.targets, d.hasBox = make([][]float32, len(d.samples)), make([]float32, len(d.samples))
+	for i, s := range d.samples {
+		t, ok := BoxTarget(s, s.Label, side)
+		d.targets[i] = t
+		if ok {
+			d.hasBox[i] = 1
+		}
+	}
 }
 
 func (d *trainDataset) Name() string { return "neu-train" }
@@ -479,23 +517,38 @@ func (d *trainDataset) makeBatch(step int) train.Batch {
 	epoch, k := step/perEpoch, step%perEpoch
 	perm := rand.New(rand.NewPCG(uint64(d.seed), uint64(1<<40+epoch))).Perm(len(d.pix))
 	rng := rand.New(rand.NewPCG(uint64(d.seed), uint64(step)))
-	s := d.size
+	s, n := d.size, d.side*d.side
 	flat := make([]float32, d.batch*s*s)
 	labels := make([]int32, d.batch)
+	targets, hasBox := make([]float32, d.batch*n), make([]float32, d.batch)
 	for i := range d.batch {
 		j := perm[k*d.batch+i]
 		p := d.pix[j]
+		var t []float32
+		if d.targets != nil {
+			t, hasBox[i] = d.targets[j], d.hasBox[j]
+		}
 		switch d.augment {
 		case AugmentDihedral:
-			p = dihedral(p, s, rng.IntN(8))
+			tr := rng.IntN(8)
+			p = dihedral(p, s, tr)
+			if t != nil {
+				t = dihedral(t, d.side, tr)
+			}
 		case AugmentFull:
 			p = augment(p, s, rng)
 		}
 		copy(flat[i*s*s:], p)
+		copy(targets[i*n:], t)
 		labels[i] = int32(d.samples[j].Label)
 	}
-	return train.Batch{
+	b := train.Batch{
 		Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(flat, d.batch, s, s, 1)},
 		Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, d.batch, 1)},
 	}
+	if d.targets != nil {
+		b.Inputs = append(b.Inputs, tensors.FromFlatDataAndDimensions(targets, d.batch, n),
+			tensors.FromFlatDataAndDimensions(slices.Clone(labels), d.batch), tensors.FromFlatDataAndDimensions(hasBox, d.batch))
+	}
+	return b
 }

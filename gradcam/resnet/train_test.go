@@ -14,7 +14,7 @@ import (
 func TestTrainResume(t *testing.T) {
 	data := neutest.Dir(t)
 	opts := TrainOptions{DataDir: data, Config: tinyConfig(), Epochs: 2, BatchSize: 16, MaxTrainPerClass: 8,
-		LearningRate: 3e-3, Seed: 5, Resume: true}
+		LearningRate: 3e-3, Seed: 5, Resume: true, BoxLoss: 3}
 	full := opts
 	full.OutDir = t.TempDir()
 	var epochs []EpochStats
@@ -34,6 +34,19 @@ func TestTrainResume(t *testing.T) {
 	}
 	if resFull.Steps != 6 || len(resFull.ValAccuracy) != 2 || resFull.Test == nil || resFull.Test.Images != 228 {
 		t.Fatalf("unexpected result: steps %d, val accuracies %v, test %+v", resFull.Steps, resFull.ValAccuracy, resFull.Test)
+	}
+
+	// The box loss is part of the optimised loss: the same run without it reports a smaller loss.
+	plain := opts
+	plain.OutDir, plain.BoxLoss = t.TempDir(), 0
+	var plainEpochs []EpochStats
+	plain.OnEpoch = func(s EpochStats) { plainEpochs = append(plainEpochs, s) }
+	if _, err := Train(plain); err != nil {
+		t.Fatal(err)
+	}
+	if resFull.BoxLoss != 3 || !(epochs[0].Loss > plainEpochs[0].Loss+0.5) {
+		t.Errorf("box loss 3: result box_loss %g, first-epoch loss %g vs %g without it", resFull.BoxLoss,
+			epochs[0].Loss, plainEpochs[0].Loss)
 	}
 
 	part := opts

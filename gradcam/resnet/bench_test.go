@@ -78,16 +78,34 @@ func benchBatchSize(b *testing.B) int {
 }
 
 // BenchmarkTrainStep: one AdamW step on a batch of 16 images at DefaultConfig's size.
-func BenchmarkTrainStep(b *testing.B) {
+func BenchmarkTrainStep(b *testing.B) { benchTrainStep(b, 0) }
+
+// BenchmarkTrainStepBoxLoss: BenchmarkTrainStep with the box-guided loss (the shipped recipe's weight).
+func BenchmarkTrainStepBoxLoss(b *testing.B) { benchTrainStep(b, DefaultBoxLoss) }
+
+func benchTrainStep(b *testing.B, boxLoss float64) {
 	benchBatch := benchBatchSize(b)
 	backend := testBackend(b)
 	store := model.NewStore()
 	cfg := benchConfig(b)
 	SetConfig(store, cfg)
+	store.RootScope().SetParam(ParamBoxLoss, boxLoss)
 	trainer := NewTrainer(backend, store)
 	rng := rand.New(rand.NewPCG(3, 4))
 	x, y := randomBatch(rng, benchBatch, cfg.Size)
 	batch := train.Batch{Inputs: []*tensors.Tensor{x}, Labels: []*tensors.Tensor{y}}
+	if boxLoss > 0 {
+		n := cfg.MapSide() * cfg.MapSide()
+		targets, labels, has := make([]float32, benchBatch*n), make([]int32, benchBatch), make([]float32, benchBatch)
+		for i := range targets {
+			targets[i] = float32(i % 2)
+		}
+		for i := range has {
+			has[i] = 1
+		}
+		batch.Inputs = append(batch.Inputs, tensors.FromFlatDataAndDimensions(targets, benchBatch, n),
+			tensors.FromFlatDataAndDimensions(labels, benchBatch), tensors.FromFlatDataAndDimensions(has, benchBatch))
+	}
 	step := func() {
 		m, err := trainer.TrainStep(batch)
 		if err != nil {

@@ -47,59 +47,90 @@ func Im2ColConvPad(x, kernel *Node, stride int, padding string) *Node {
 // is cheap) or for inference (no output transpose; gradients with respect to the input stay cheap, e.g.
 // for Grad-CAM, the kernel's gradient is correct but slow).
 func im2colConv(x, kernel *Node, stride int, padding string, forWeightGrad bool) *Node {
+	if !forWeightGrad {
+		return im2colConvBias(x, kernel, nil, stride, padding)
+	}
+	views, oh, ow := im2colViews(x, kernel, stride, padding)
+	kdims := kernel.Shape().Dimensions
+	k, cin, cout := kdims[0], kdims[2], kdims[3]
+	b := x.Shape().Dimensions[0]
+	flat := Reshape(Concatenate(views, -1), b*oh*ow, k*k*cin)
+	// Computed transposed, out^T = kernel^T . cols^T, then transposed back: with this orientation the
+	// backend's matmul layouts need no transpose of the large im2col matrix, neither here nor in the
+	// kernel's gradient (only the much smaller output is transposed); cols.kernel costs ~2x more per step.
+	// The gradient with respect to cols is given directly as v . kernel^T from the output's gradient v
+	// [B*H'*W', Cout] (a layout the matmul takes as is), where autodiff would transpose v^T back.
+	kmat := Reshape(kernel, k*k*cin, cout)
+	return withGradient(flat, func(flat *Node) *Node {
+		outT := DotGeneral(Transpose(kmat, 0, 1), []int{1}, nil, flat, []int{1}, nil) // [Cout, B*H'*W']
+		return Reshape(Transpose(outT, 0, 1), b, oh, ow, cout)
+	}, func(v *Node) *Node {
+		return DotGeneral(Reshape(v, b*oh*ow, cout), []int{1}, nil, kmat, []int{1}, nil)
+	})
+}
+
+// im2colConvBias is the inference convolution cols . kernel (+ bias [Cout] when not nil): the output comes
+// out in [B*H'*W', Cout] order, no transpose, and so does the gradient with respect to the input; only a
+// gradient with respect to the kernel would make the backend transpose the whole im2col matrix. The bias
+// rides in the same matmul, as a column of ones appended to the im2col matrix and a row appended to the
+// kernel: no separate pass over the output (the Go backend's broadcasting Add walks an index iterator).
+func im2colConvBias(x, kernel, bias *Node, stride int, padding string) *Node {
+	views, oh, ow := im2colViews(x, kernel, stride, padding)
+	kdims := kernel.Shape().Dimensions
+	k, cin, cout := kdims[0], kdims[2], kdims[3]
+	b := x.Shape().Dimensions[0]
+	rows, kmat := k*k*cin, Reshape(kernel, k*k*cin, cout)
+	if bias != nil {
+		views = append(views, Ones(x.Graph(), shapes.Make(x.DType(), b, oh, ow, 1)))
+		kmat = Concatenate([]*Node{kmat, Reshape(bias, 1, cout)}, 0)
+		rows++
+	}
+	cols := views[0]
+	if len(views) > 1 {
+		cols = Concatenate(views, -1)
+	}
+	return Reshape(Dot(Reshape(cols, b*oh*ow, rows), kmat).Product(), b, oh, ow, cout)
+}
+
+// im2colViews returns the K*K shifted views of the padded x [B,H,W,Cin] (ordered (dy,dx), each
+// [B,H',W',Cin]; x itself, subsampled for a stride, when K is 1) that im2col concatenates along the
+// channels, and the output size H' x W'.
+func im2colViews(x, kernel *Node, stride int, padding string) (views []*Node, oh, ow int) {
 	if x.Rank() != 4 || kernel.Rank() != 4 {
 		exceptions.Panicf("Im2ColConv: x %s must be [B,H,W,C] and kernel %s [K,K,Cin,Cout]", x.Shape(), kernel.Shape())
 	}
 	kdims := kernel.Shape().Dimensions
-	k, cin, cout := kdims[0], kdims[2], kdims[3]
+	k, cin := kdims[0], kdims[2]
 	if kdims[1] != k || k%2 != 1 || x.Shape().Dimensions[3] != cin || stride < 1 {
 		exceptions.Panicf("Im2ColConv: unsupported x %s, kernel %s, stride %d", x.Shape(), kernel.Shape(), stride)
 	}
 	dims := x.Shape().Dimensions
-	b, h, w := dims[0], dims[1], dims[2]
-	oh, ow := (h+stride-1)/stride, (w+stride-1)/stride
-	pad := (k - 1) / 2
-
-	var cols *Node
+	h, w := dims[1], dims[2]
+	oh, ow = (h+stride-1)/stride, (w+stride-1)/stride
 	if k == 1 {
-		cols = x
 		if stride > 1 {
-			cols = subsample(x, stride)
+			x = subsample(x, stride)
 		}
-	} else {
-		xp := zeroPad(x, pad)
-		if padding == PadReflect {
-			xp = reflectPad(x, pad)
-		}
-		views := make([]*Node, 0, k*k)
-		for dy := range k {
-			for dx := range k {
-				var v *Node
-				if stride == 1 {
-					v = Slice(xp, AxisRange(), AxisRange(dy, dy+oh), AxisRange(dx, dx+ow))
-				} else {
-					v = Slice(xp, AxisRange(),
-						AxisRange(dy, dy+(oh-1)*stride+1).Stride(stride),
-						AxisRange(dx, dx+(ow-1)*stride+1).Stride(stride))
-				}
-				views = append(views, v)
+		return []*Node{x}, oh, ow
+	}
+	pad := (k - 1) / 2
+	xp := zeroPad(x, pad)
+	if padding == PadReflect {
+		xp = reflectPad(x, pad)
+	}
+	views = make([]*Node, 0, k*k+1)
+	for dy := range k {
+		for dx := range k {
+			if stride == 1 {
+				views = append(views, Slice(xp, AxisRange(), AxisRange(dy, dy+oh), AxisRange(dx, dx+ow)))
+				continue
 			}
+			views = append(views, Slice(xp, AxisRange(),
+				AxisRange(dy, dy+(oh-1)*stride+1).Stride(stride),
+				AxisRange(dx, dx+(ow-1)*stride+1).Stride(stride)))
 		}
-		cols = Concatenate(views, -1)
 	}
-	flat := Reshape(cols, b*oh*ow, k*k*cin)
-	if !forWeightGrad {
-		// cols . kernel: the output comes out in [B*H'*W', Cout] order, no transpose, and so does the
-		// gradient with respect to the input; only a gradient with respect to the kernel would make the
-		// backend transpose the whole im2col matrix.
-		return Reshape(Dot(flat, Reshape(kernel, k*k*cin, cout)).Product(), b, oh, ow, cout)
-	}
-	// Computed transposed, out^T = kernel^T . cols^T, then transposed back: with this orientation the
-	// backend's matmul layouts need no transpose of the large im2col matrix, neither here nor in the
-	// gradients (only the much smaller output is transposed); cols.kernel costs ~2x more per step.
-	kernelT := Transpose(Reshape(kernel, k*k*cin, cout), 0, 1)      // [Cout, K*K*Cin]
-	outT := DotGeneral(kernelT, []int{1}, nil, flat, []int{1}, nil) // [Cout, B*H'*W']
-	return Reshape(Transpose(outT, 0, 1), b, oh, ow, cout)
+	return views, oh, ow
 }
 
 // subsample takes every stride-th row and column (the sampling of a 1x1 strided convolution).

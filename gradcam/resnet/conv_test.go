@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -41,11 +42,15 @@ func TestIm2ColConvMatchesConvolve(t *testing.T) {
 		oh, ow := (c.h+c.stride-1)/c.stride, (c.w+c.stride-1)/c.stride
 		r := randTensor(rng, c.b, oh, ow, c.cout) // random cotangent, so gradients aren't trivially sums
 		pad := (c.k - 1) / 2
-		// variant 0: graph.Convolve; 1: Im2ColConv (training orientation); 2: the inference orientation.
+		// variant 0: graph.Convolve; 1: Im2ColConv (training orientation); 2: the inference orientation;
+		// 3: the inference orientation with a bias (subtracted again).
 		fn := func(variant int) func(x, k, r *Node) []*Node {
 			return func(x, k, r *Node) []*Node {
 				var y *Node
-				if variant > 0 {
+				if variant == 3 {
+					bias := AddScalar(Iota(x.Graph(), shapes.Make(x.DType(), c.cout), 0), -1.5)
+					y = Sub(im2colConvBias(x, k, bias, c.stride, PadZeros), Reshape(bias, 1, 1, 1, c.cout))
+				} else if variant > 0 {
 					y = im2colConv(x, k, c.stride, PadZeros, variant == 1)
 				} else {
 					y = Convolve(x, k).Strides(c.stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
@@ -59,7 +64,7 @@ func TestIm2ColConvMatchesConvolve(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Convolve %+v: %v", c, err)
 		}
-		for variant := 1; variant <= 2; variant++ {
+		for variant := 1; variant <= 3; variant++ {
 			got, err := ExecOnceN(backend, fn(variant), x, k, r)
 			if err != nil {
 				t.Fatalf("Im2ColConv %+v: %v", c, err)

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers/activation"
@@ -324,15 +323,10 @@ func basicBlock(s *model.Scope, x Parts, width, stride int, pad string) Parts {
 	return relu(y.Zip(shortcut, Add))
 }
 
-// Batch-norm constants, as PyTorch's defaults so the PyTorch twin matches exactly.
-const (
-	bnEpsilon  = 1e-5
-	bnMomentum = 0.1
-)
-
 // convBN is batch norm (scope s.In(bn)) of the convolution (scope s.In(conv), conv2D) of each part of x.
 // In inference the batch norm is folded into the kernel: conv(x, W*m) + a, with m = scale/sqrt(var+eps)
-// and a = offset - mean*m per output channel, one pass over the output instead of two.
+// and a = offset - mean*m per output channel, the bias a inside the conv's matmul (im2colConvBias): no
+// pass over the output at all.
 func convBN(s *model.Scope, conv, bn string, x Parts, width, k, stride int, pad string) Parts {
 	w := convKernel(s.In("%s", conv), x[0], width, k)
 	g := x[0].Graph()
@@ -343,64 +337,8 @@ func convBN(s *model.Scope, conv, bn string, x Parts, width, k, stride int, pad 
 	v := newBNVars(s.In("%s", bn), w.DType(), width)
 	mul, add := v.affine(g, v.mean.NodeValue(g), v.variance.NodeValue(g))
 	folded := Mul(w, Reshape(mul, 1, 1, 1, width))
-	add4 := Reshape(add, 1, 1, 1, width)
-	return x.Map(func(y *Node) *Node { return Add(im2colConv(y, folded, stride, pad, false), add4) })
+	return x.Map(func(y *Node) *Node { return im2colConvBias(y, folded, add, stride, pad) })
 }
 
 // foldBatchNorm: convBN folds batch norm into the kernel in inference (false only in tests, to compare).
 var foldBatchNorm = true
-
-// bnVars are a batch norm's variables: "scale", "offset" (trainable), "mean", "variance" (running
-// averages).
-type bnVars struct{ scale, offset, mean, variance *model.Variable }
-
-func newBNVars(s *model.Scope, dtype dtypes.DType, c int) bnVars {
-	vs := shapes.Make(dtype, c)
-	return bnVars{
-		scale:    s.WithInitializer(initializer.One).VariableWithShape("scale", vs),
-		offset:   s.WithInitializer(initializer.Zero).VariableWithShape("offset", vs),
-		mean:     s.WithInitializer(initializer.Zero).VariableWithShape("mean", vs).SetTrainable(false),
-		variance: s.WithInitializer(initializer.One).VariableWithShape("variance", vs).SetTrainable(false),
-	}
-}
-
-// affine returns the per-channel mul and add with y = (x-mean) * scale/sqrt(var+eps) + offset = x*mul + add.
-func (v bnVars) affine(g *Graph, mean, variance *Node) (mul, add *Node) {
-	mul = Mul(v.scale.NodeValue(g), Reciprocal(Sqrt(AddScalar(variance, bnEpsilon))))
-	add = Sub(v.offset.NodeValue(g), Mul(mean, mul))
-	return mul, add
-}
-
-// batchNorm over the channels (last axis) of the parts of x [B,H,W,C] (variables: bnVars). It is written
-// out here rather than norm.BatchNorm because the pure-Go backend lacks BatchNormForTraining, because the
-// gradient must flow through the batch statistics (norm.BatchNorm's graph version stops it), and because
-// the statistics are over the whole batch, i.e. over all parts together.
-func batchNorm(s *model.Scope, x Parts) Parts {
-	g := x[0].Graph()
-	c := x[0].Shape().Dimensions[3]
-	v := newBNVars(s, x[0].DType(), c)
-	var mean, variance *Node
-	if s.IsTraining(g) {
-		d := x[0].Shape().Dimensions
-		inv := 1 / float64(x.batch()*d[1]*d[2])
-		sumParts := func(p Parts) *Node {
-			total := ReduceSum(p[0], 0, 1, 2)
-			for _, y := range p[1:] {
-				total = Add(total, ReduceSum(y, 0, 1, 2))
-			}
-			return MulScalar(total, inv)
-		}
-		mean = sumParts(x)
-		m4 := Reshape(mean, 1, 1, 1, c)
-		variance = sumParts(x.Map(func(y *Node) *Node { return Square(Sub(y, m4)) }))
-		m := bnMomentum
-		v.mean.SetNodeValue(Add(MulScalar(v.mean.NodeValue(g), 1-m), MulScalar(StopGradient(mean), m)))
-		v.variance.SetNodeValue(Add(MulScalar(v.variance.NodeValue(g), 1-m), MulScalar(StopGradient(variance), m)))
-	} else {
-		mean = v.mean.NodeValue(g)
-		variance = v.variance.NodeValue(g)
-	}
-	mul, add := v.affine(g, mean, variance)
-	mul4, add4 := Reshape(mul, 1, 1, 1, c), Reshape(add, 1, 1, 1, c)
-	return x.Map(func(y *Node) *Node { return Add(Mul(y, mul4), add4) })
-}

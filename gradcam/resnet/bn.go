@@ -1,0 +1,153 @@
+package resnet
+
+import (
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
+	"github.com/gomlx/gomlx/support/exceptions"
+)
+
+// Batch-norm constants, as PyTorch's defaults so the PyTorch twin matches exactly.
+const (
+	bnEpsilon  = 1e-5
+	bnMomentum = 0.1
+)
+
+// bnVars are a batch norm's variables: "scale", "offset" (trainable), "mean", "variance" (running
+// averages).
+type bnVars struct{ scale, offset, mean, variance *model.Variable }
+
+func newBNVars(s *model.Scope, dtype dtypes.DType, c int) bnVars {
+	vs := shapes.Make(dtype, c)
+	return bnVars{
+		scale:    s.WithInitializer(initializer.One).VariableWithShape("scale", vs),
+		offset:   s.WithInitializer(initializer.Zero).VariableWithShape("offset", vs),
+		mean:     s.WithInitializer(initializer.Zero).VariableWithShape("mean", vs).SetTrainable(false),
+		variance: s.WithInitializer(initializer.One).VariableWithShape("variance", vs).SetTrainable(false),
+	}
+}
+
+// affine returns the per-channel mul and add with y = (x-mean) * scale/sqrt(var+eps) + offset = x*mul + add.
+func (v bnVars) affine(g *Graph, mean, variance *Node) (mul, add *Node) {
+	mul = Mul(v.scale.NodeValue(g), Reciprocal(Sqrt(AddScalar(variance, bnEpsilon))))
+	add = Sub(v.offset.NodeValue(g), Mul(mean, mul))
+	return mul, add
+}
+
+// batchNorm over the channels (last axis) of the parts of x [B,H,W,C] (variables: bnVars). It is written
+// out here rather than norm.BatchNorm because the pure-Go backend lacks BatchNormForTraining, because the
+// gradient must flow through the batch statistics (norm.BatchNorm's graph version stops it), and because
+// the statistics are over the whole batch, i.e. over all parts together.
+//
+// The formulation avoids the Go backend's slow paths (ReduceSum and broadcasting element-wise ops walk an
+// index iterator per element, ~5 ns, where a same-shape op or a memory copy costs ~1 ns): the statistics
+// are one pass, sum(x) and sum(x*x), each a matmul with a row of ones (rowSum), and the affine x*mul+add
+// multiplies and adds same-shape rows materialised by copies (rowBroadcast).
+func batchNorm(s *model.Scope, x Parts) Parts {
+	g := x[0].Graph()
+	v := newBNVars(s, x[0].DType(), x[0].Shape().Dimensions[3])
+	if !s.IsTraining(g) {
+		mul, add := v.affine(g, v.mean.NodeValue(g), v.variance.NodeValue(g))
+		return channelAffine(x, mul, add)
+	}
+	mean, variance := batchStats(x)
+	m := bnMomentum
+	v.mean.SetNodeValue(Add(MulScalar(v.mean.NodeValue(g), 1-m), MulScalar(StopGradient(mean), m)))
+	v.variance.SetNodeValue(Add(MulScalar(v.variance.NodeValue(g), 1-m), MulScalar(StopGradient(variance), m)))
+	mul, add := v.affine(g, mean, variance)
+	return channelAffine(x, mul, add)
+}
+
+// batchStats returns the per-channel mean and (biased) variance of the parts of x [B,H,W,C] together, in
+// one pass: sum(x) and sum(x*x) as rowSums, variance = E[x^2] - mean^2 (clamped at 0 against rounding).
+func batchStats(x Parts) (mean, variance *Node) {
+	d := x[0].Shape().Dimensions
+	c := d[3]
+	inv := 1 / float64(x.batch()*d[1]*d[2])
+	var s1, s2 *Node
+	for _, y := range x {
+		f := Reshape(y, -1, c)
+		a, b := rowSum(f), rowSum(Square(f))
+		if s1 == nil {
+			s1, s2 = a, b
+		} else {
+			s1, s2 = Add(s1, a), Add(s2, b)
+		}
+	}
+	mean = MulScalar(s1, inv)
+	variance = Max(Sub(MulScalar(s2, inv), Square(mean)), ScalarZero(mean.Graph(), mean.DType()))
+	return mean, variance
+}
+
+// channelAffine returns x*mul + add per channel (mul, add [C]) for each part [B,H,W,C], with the
+// per-channel rows materialised by rowBroadcast (shared by parts of the same size) and same-shape ops.
+func channelAffine(x Parts, mul, add *Node) Parts {
+	c := x[0].Shape().Dimensions[3]
+	rows := map[int][2]*Node{}
+	out := make(Parts, len(x))
+	for i, y := range x {
+		f := Reshape(y, -1, c)
+		n := f.Shape().Dimensions[0]
+		b, ok := rows[n]
+		if !ok {
+			b = [2]*Node{rowBroadcast(mul, n), rowBroadcast(add, n)}
+			rows[n] = b
+		}
+		out[i] = Reshape(Add(Mul(f, b[0]), b[1]), y.Shape().Dimensions...)
+	}
+	return out
+}
+
+// withGradient returns f(x) with the gradient with respect to x computed as grad(v), v being the gradient
+// with respect to f(x). Autodiff still builds the VJP of f's own ops, but nothing uses it, so the backend
+// never runs it (dead-code elimination). f(x) must reach the rest of the graph only through the returned
+// node. The reverse pass visits nodes from the newest to the oldest, so the returned identity (newer)
+// records v before the identity on x (older) needs it.
+func withGradient(x *Node, f func(x *Node) *Node, grad func(v *Node) *Node) *Node {
+	var captured *Node
+	xi := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
+		if captured == nil {
+			exceptions.Panicf("withGradient: the gradient reached x without passing through f(x)")
+		}
+		v := captured
+		captured = nil
+		return grad(v)
+	})
+	return IdentityWithCustomGradient(f(xi), func(_, v *Node) *Node {
+		captured = v
+		return v
+	})
+}
+
+// rowSum sums x [N,C] over its rows -> [C], as the matmul ones[1,N] . x; its gradient is rowBroadcast.
+func rowSum(x *Node) *Node {
+	d := x.Shape().Dimensions
+	return withGradient(x, func(x *Node) *Node {
+		ones := Ones(x.Graph(), shapes.Make(x.DType(), 1, d[0]))
+		return Reshape(DotGeneral(ones, []int{1}, nil, x, []int{0}, nil), d[1])
+	}, func(v *Node) *Node { return rowBroadcast(v, d[0]) })
+}
+
+// rowBroadcast repeats v [C] as the n rows of [n,C], by doubling Concatenates (memory copies); its
+// gradient is rowSum.
+func rowBroadcast(v *Node, n int) *Node {
+	c := v.Shape().Dimensions[0]
+	return withGradient(v, func(v *Node) *Node {
+		r := Reshape(v, 1, c)
+		var rest []*Node // the powers of two making up n, besides the largest
+		for k := 1; k <= n; k *= 2 {
+			if n&k != 0 {
+				rest = append(rest, r)
+			}
+			if 2*k <= n {
+				r = Concatenate([]*Node{r, r}, 0)
+			}
+		}
+		if len(rest) == 1 {
+			return rest[0]
+		}
+		return Concatenate(rest, 0)
+	}, func(g *Node) *Node { return rowSum(g) })
+}

@@ -101,22 +101,36 @@ func channelAffine(x Parts, mul, add *Node) Parts {
 }
 
 // withGradient returns f(x) with the gradient with respect to x computed as grad(v), v being the gradient
-// with respect to f(x). Autodiff still builds the VJP of f's own ops, but nothing uses it, so the backend
-// never runs it (dead-code elimination). f(x) must reach the rest of the graph only through the returned
-// node. The reverse pass visits nodes from the newest to the oldest, so the returned identity (newer)
-// records v before the identity on x (older) needs it.
+// with respect to f(x) (see withGradients).
 func withGradient(x *Node, f func(x *Node) *Node, grad func(v *Node) *Node) *Node {
+	return withGradients([]*Node{x}, func(xs []*Node) *Node { return f(xs[0]) },
+		func(v *Node) []*Node { return []*Node{grad(v)} })
+}
+
+// withGradients returns f(xs) with the gradients with respect to xs computed as grad(v), v being the
+// gradient with respect to f(xs). Autodiff still builds the VJPs of f's own ops, but nothing uses them, so
+// the backend never runs them (dead-code elimination). f(xs) must reach the rest of the graph only through
+// the returned node. The reverse pass visits nodes from the newest to the oldest, so the returned identity
+// (newer) records v before the identities on xs (older) need it. grad may use nodes of the graph besides
+// v; those are not remapped when gradcam.Rebuild clones the computation, so such a grad is for training
+// graphs only.
+func withGradients(xs []*Node, f func(xs []*Node) *Node, grad func(v *Node) []*Node) *Node {
 	var captured *Node
-	xi := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
-		if captured == nil {
-			exceptions.Panicf("withGradient: the gradient reached x without passing through f(x)")
-		}
-		v := captured
-		captured = nil
-		return grad(v)
-	})
-	return IdentityWithCustomGradient(f(xi), func(_, v *Node) *Node {
-		captured = v
+	var grads []*Node
+	wrapped := make([]*Node, len(xs))
+	for i, x := range xs {
+		wrapped[i] = IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
+			if grads == nil {
+				if captured == nil {
+					exceptions.Panicf("withGradients: the gradient reached an input without passing through f")
+				}
+				grads = grad(captured)
+			}
+			return grads[i]
+		})
+	}
+	return IdentityWithCustomGradient(f(wrapped), func(_, v *Node) *Node {
+		captured, grads = v, nil
 		return v
 	})
 }

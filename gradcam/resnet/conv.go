@@ -64,12 +64,60 @@ func im2colConv(x, kernel *Node, stride int, padding string, forWeightGrad bool)
 	if k == 1 {
 		return Reshape(matmulNN(flat, kmat), b, oh, ow, cout)
 	}
+	if padding != PadReflect && b*oh*ow*cin*cout >= smallMatmulFlops {
+		// Gradient with respect to x directly (col2im per tap, see col2im), so neither the views' nor the
+		// padding's slices run in the backward pass.
+		return withGradient(x, func(x *Node) *Node {
+			views, _, _ := im2colViews(x, kernel, stride, padding)
+			flat := Reshape(Concatenate(views, -1), b*oh*ow, k*k*cin)
+			outT := DotGeneral(Transpose(kmat, 0, 1), []int{1}, nil, flat, []int{1}, nil)
+			return Reshape(Transpose(outT, 0, 1), b, oh, ow, cout)
+		}, func(v *Node) *Node { return col2im(v, kernel, x.Shape().Dimensions, stride) })
+	}
 	return withGradient(flat, func(flat *Node) *Node {
 		outT := DotGeneral(Transpose(kmat, 0, 1), []int{1}, nil, flat, []int{1}, nil) // [Cout, B*H'*W']
 		return Reshape(Transpose(outT, 0, 1), b, oh, ow, cout)
 	}, func(v *Node) *Node {
 		return DotGeneral(Reshape(v, b*oh*ow, cout), []int{1}, nil, kmat, []int{1}, nil)
 	})
+}
+
+// smallMatmulFlops: the Go backend multiplies matrices with fewer products than this (4Mi) with its
+// small-matrix kernels (no packing; a 16-lane register per output in the transposed layout, scalar code
+// when the output has at most 16 columns).
+const smallMatmulFlops = 4 << 20
+
+// col2im is the gradient with respect to x [B,H,W,Cin] (dims) of the zero-padded convolution by kernel
+// [K,K,Cin,Cout] with the given stride, from the output's gradient v [B,H',W',Cout]: for each tap, v .
+// kernel[dy,dx]^T ([B,H',W',Cin]) is placed at its offset (and stride) on the padded grid by Pad (block
+// copies), the taps are summed and the padding cropped by one Slice. Autodiff of im2col would slice the
+// K*K taps out of the gradient of the concatenated views instead (the Go backend's Slice copies element by
+// element). Not differentiable again (the Go backend's Pad has no gradient in GoMLX).
+func col2im(v, kernel *Node, dims []int, stride int) *Node {
+	kd := kernel.Shape().Dimensions
+	k, cin, cout := kd[0], kd[2], kd[3]
+	b, h, w := dims[0], dims[1], dims[2]
+	vd := v.Shape().Dimensions
+	oh, ow := vd[1], vd[2]
+	p := (k - 1) / 2
+	v2 := Reshape(v, b*oh*ow, cout)
+	zero := ScalarZero(v.Graph(), v.DType())
+	var sum *Node
+	for dy := range k {
+		for dx := range k {
+			wtT := Transpose(Reshape(Slice(kernel, AxisElem(dy), AxisElem(dx)), cin, cout), 0, 1) // [Cout,Cin]
+			g := Reshape(DotGeneral(v2, []int{1}, nil, wtT, []int{0}, nil), b, oh, ow, cin)
+			g = Pad(g, zero, PadAxis{},
+				PadAxis{Start: dy, End: h + 2*p - dy - (oh-1)*stride - 1, Interior: stride - 1},
+				PadAxis{Start: dx, End: w + 2*p - dx - (ow-1)*stride - 1, Interior: stride - 1}, PadAxis{})
+			if sum == nil {
+				sum = g
+			} else {
+				sum = Add(sum, g)
+			}
+		}
+	}
+	return Slice(sum, AxisRange(), AxisRange(p, p+h), AxisRange(p, p+w))
 }
 
 // matmulNN is a . b for a [N,K], b [K,M] with all three products (forward and both gradients) in the

@@ -1,6 +1,7 @@
 package resnet
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -188,5 +189,33 @@ func BenchmarkConv(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestCol2imMatchesConvolveGradient: col2im (the input gradient the training convolution uses for large
+// layers) against the gradient of graph.Convolve, for strides 1 and 2, odd/even sizes and kernels 3 and 5;
+// and the training convolution on a layer large enough to take that path, against graph.Convolve.
+func TestCol2imMatchesConvolveGradient(t *testing.T) {
+	backend := testBackend(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct{ b, h, w, cin, cout, k, stride int }{
+		{2, 6, 6, 3, 4, 3, 1}, {2, 7, 5, 2, 3, 3, 2}, {1, 8, 8, 3, 2, 3, 2}, {1, 9, 7, 2, 2, 5, 1}, {4, 16, 16, 64, 64, 3, 1}, // large enough for col2im inside im2colConv
+	} {
+		x, k := randTensor(rng, c.b, c.h, c.w, c.cin), randTensor(rng, c.k, c.k, c.cin, c.cout)
+		oh, ow := (c.h+c.stride-1)/c.stride, (c.w+c.stride-1)/c.stride
+		v := randTensor(rng, c.b, oh, ow, c.cout)
+		pad := (c.k - 1) / 2
+		outs := MustExecOnceN(backend, func(x, k, v *Node) []*Node {
+			y := Convolve(x, k).Strides(c.stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
+			want := Gradient(ReduceAllSum(Mul(y, v)), x, k)
+			y2 := im2colConv(x, k, c.stride, PadZeros, true)
+			got := Gradient(ReduceAllSum(Mul(y2, v)), x, k)
+			return []*Node{col2im(v, k, x.Shape().Dimensions, c.stride), want[0], y2, y, got[0], got[1], want[1]}
+		}, x, k, v)
+		name := fmt.Sprintf("%+v", c)
+		assertClose(t, name+" col2im", outs[0], outs[1], 1e-5)
+		assertClose(t, name+" conv", outs[2], outs[3], 1e-5)
+		assertClose(t, name+" conv d/dx", outs[4], outs[1], 1e-5)
+		assertClose(t, name+" conv d/dkernel", outs[5], outs[6], 1e-5)
 	}
 }

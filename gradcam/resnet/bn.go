@@ -136,12 +136,20 @@ func withGradients(xs []*Node, f func(xs []*Node) *Node, grad func(v *Node) []*N
 }
 
 // rowSum sums x [N,C] over its rows -> [C], as the matmul ones[1,N] . x; its gradient is rowBroadcast.
+// With fewer than 32 channels, r = 32/C consecutive rows are multiplied as one ([N/r, 32]) and the r partial
+// sums added after: the backend's small matmul with at most 16 output columns is scalar code.
 func rowSum(x *Node) *Node {
 	d := x.Shape().Dimensions
+	n, c := d[0], d[1]
+	r := 1
+	if c < 32 && 32%c == 0 && n%(32/c) == 0 {
+		r = 32 / c
+	}
 	return withGradient(x, func(x *Node) *Node {
-		ones := Ones(x.Graph(), shapes.Make(x.DType(), 1, d[0]))
-		return Reshape(DotGeneral(ones, []int{1}, nil, x, []int{0}, nil), d[1])
-	}, func(v *Node) *Node { return rowBroadcast(v, d[0]) })
+		ones := Ones(x.Graph(), shapes.Make(x.DType(), 1, n/r))
+		sums := DotGeneral(ones, []int{1}, nil, Reshape(x, n/r, r*c), []int{0}, nil) // [1, r*C]
+		return ReduceSum(Reshape(sums, r, c), 0)
+	}, func(v *Node) *Node { return rowBroadcast(v, n) })
 }
 
 // rowBroadcast repeats v [C] as the n rows of [n,C], by doubling Concatenates (memory copies); its

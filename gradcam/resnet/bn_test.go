@@ -28,16 +28,17 @@ func assertClose(t *testing.T, name string, got, want *tensors.Tensor, tol float
 }
 
 // TestRowSumBroadcast: rowSum and rowBroadcast against ReduceSum and BroadcastToDims, values and
-// gradients, for row counts that are and are not powers of two.
+// gradients, for row counts that are and are not powers of two, with and without rows grouped for narrow x.
 func TestRowSumBroadcast(t *testing.T) {
 	backend := testBackend(t)
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, n := range []int{1, 2, 5, 8, 13} {
-		x, w, v := randTensor(rng, n, 3), randTensor(rng, n, 3), randTensor(rng, 3)
+	for _, nc := range [][2]int{{1, 3}, {2, 3}, {5, 3}, {8, 3}, {13, 3}, {8, 16}, {13, 16}, {64, 8}} {
+		n, c := nc[0], nc[1]
+		x, w, v := randTensor(rng, n, c), randTensor(rng, n, c), randTensor(rng, c)
 		outs := func(fast bool) []*tensors.Tensor {
 			return MustExecOnceN(backend, func(x, w, v *Node) []*Node {
 				sum := func(y *Node) *Node { return ReduceSum(y, 0) }
-				bcast := func(y *Node) *Node { return BroadcastToDims(Reshape(y, 1, 3), n, 3) }
+				bcast := func(y *Node) *Node { return BroadcastToDims(Reshape(y, 1, c), n, c) }
 				if fast {
 					sum = rowSum
 					bcast = func(y *Node) *Node { return rowBroadcast(y, n) }
@@ -49,7 +50,7 @@ func TestRowSumBroadcast(t *testing.T) {
 		}
 		want, got := outs(false), outs(true)
 		for i, name := range []string{"rowSum", "rowBroadcast", "d/dx", "d/dv"} {
-			assertClose(t, fmt.Sprintf("n=%d %s", n, name), got[i], want[i], 1e-6)
+			assertClose(t, fmt.Sprintf("n=%d c=%d %s", n, c, name), got[i], want[i], 1e-5)
 		}
 	}
 }

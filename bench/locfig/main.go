@@ -1,6 +1,6 @@
 // Command locfig draws the before/after figure of docs/LOCALIZATION.md and the README: test images of each class
 // (the first N of the project's test split, in split order) with their GT boxes, and the same method's map of the
-// true class from two models side by side.
+// true class from two models side by side; each row's caption gives the second model's prediction.
 //
 //	GOEXPERIMENT=simd go run ./bench/locfig -a /tmp/old-model -a-name "cross-entropy only" -b "" \
 //	    -b-name "box loss (shipped)" -per-class 1 -out docs/box_loss.png
@@ -87,6 +87,7 @@ func draw(results []*explain.Result, names []string, opts render.Options, out st
 	var rows []*image.RGBA
 	for i := range results[0].Images {
 		panels := []render.Panel{results[0].Panel(i, 0), results[1].Panel(i, 0)}
+		panels[0].PredClass, panels[0].Prob = panels[1].PredClass, panels[1].Prob // the caption: model B's prediction
 		row, err := render.MethodRow(panels, names, results[0].Images[i].Label, opts)
 		if err != nil {
 			return err

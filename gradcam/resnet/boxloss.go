@@ -4,9 +4,9 @@ import (
 	"image"
 
 	. "github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/loss"
 	"github.com/neucam/neucam/gradcam/heatmap"
 	"github.com/neucam/neucam/gradcam/metrics"
 	"github.com/neucam/neucam/neu"
@@ -59,15 +59,13 @@ func BoxTarget(s neu.Sample, cls, side int) (target []float32, ok bool) {
 
 // boxBCE is the mean over the batch of each image's mean per-cell binary cross-entropy with logits between the
 // class maps of its label and its target: maps [B,N,K], targets [B,N], labels [B] int32, weights [B] (1 for images
-// that have boxes, else 0; the mean is still over all B images).
+// that have boxes, else 0; the mean is still over all B images). GoMLX's BinaryCrossentropyLogits with the image's
+// weight on each of its cells.
 func boxBCE(maps, targets, labels, weights *Node) *Node {
-	dims := maps.Shape().Dimensions
-	b, n, k := dims[0], dims[1], dims[2]
-	onehot := OneHot(labels, k, maps.DType())                                     // [B,K]
-	z := ReduceSum(Mul(maps, Reshape(onehot, b, 1, k)), -1)                       // [B,N]: the label's map
-	bce := Add(Sub(activation.Relu(z), Mul(z, targets)), Log1P(Exp(Neg(Abs(z))))) // stable log(1+e^z) - z*t
-	perImage := MulScalar(ReduceSum(bce, 1), 1/float64(n))
-	return MulScalar(ReduceAllSum(Mul(perImage, weights)), 1/float64(b))
+	k := maps.Shape().Dimensions[2]
+	z := ReduceSum(Mul(maps, InsertAxes(OneHot(labels, k, maps.DType()), 1)), -1) // [B,N]: the label's map
+	perCell := BroadcastToShape(InsertAxes(weights, -1), z.Shape())
+	return loss.BinaryCrossentropyLogits([]*Node{targets, perCell}, []*Node{z})
 }
 
 // logitsWithBoxLoss is Logits that also adds weight x boxBCE of the class maps to the training loss.

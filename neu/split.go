@@ -105,3 +105,16 @@ func clamp01(f float64) float64 {
 	}
 	return min(f, 1)
 }
+
+// LimitPerClass keeps the first n samples of each label, in the input's order.
+func LimitPerClass(samples []Sample, n int) []Sample {
+	count := map[int]int{}
+	var out []Sample
+	for _, s := range samples {
+		if count[s.Label] < n {
+			count[s.Label]++
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -131,3 +131,12 @@ func TestSplitNEU(t *testing.T) {
 		t.Error("default split depends on input order")
 	}
 }
+
+func TestLimitPerClass(t *testing.T) {
+	in := []Sample{{ImagePath: "a0", Label: 0}, {ImagePath: "b0", Label: 1}, {ImagePath: "a1", Label: 0}, {ImagePath: "a2", Label: 0},
+		{ImagePath: "u", Label: -1}, {ImagePath: "b1", Label: 1}}
+	got := names(LimitPerClass(in, 2))
+	if want := "[a0 b0 a1 u b1]"; fmt.Sprint(got) != want {
+		t.Errorf("LimitPerClass(2) = %v, want %s", got, want)
+	}
+}

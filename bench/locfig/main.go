@@ -68,14 +68,13 @@ func pick(class string, n int) ([]neu.Sample, error) {
 	if err != nil {
 		return nil, err
 	}
-	count := map[int]int{}
-	var out []neu.Sample
+	var keep []neu.Sample
 	for _, s := range test {
-		if (class == "" || neu.Classes[s.Label] == class) && count[s.Label] < n {
-			count[s.Label]++
-			out = append(out, s)
+		if class == "" || neu.Classes[s.Label] == class {
+			keep = append(keep, s)
 		}
 	}
+	out := neu.LimitPerClass(keep, n)
 	if len(out) == 0 {
 		return nil, fmt.Errorf("locfig: no test image of class %q", class)
 	}

@@ -237,7 +237,7 @@ func loadTrainData(opts *TrainOptions, start time.Time) (*trainData, error) {
 	d := &trainData{}
 	d.trainS, d.valS, d.testS = neu.Split(labelled, neu.DefaultSeed, neu.DefaultValFrac, neu.DefaultTestFrac)
 	if opts.MaxTrainPerClass > 0 {
-		d.trainS = limitPerClass(d.trainS, opts.MaxTrainPerClass)
+		d.trainS = neu.LimitPerClass(d.trainS, opts.MaxTrainPerClass)
 	}
 	size := opts.Config.Size
 	var sk1, sk2, sk3 []neu.Skipped
@@ -440,18 +440,6 @@ func sampleLabels(s []neu.Sample) []int {
 	out := make([]int, len(s))
 	for i := range s {
 		out[i] = s[i].Label
-	}
-	return out
-}
-
-func limitPerClass(samples []neu.Sample, n int) []neu.Sample {
-	count := map[int]int{}
-	var out []neu.Sample
-	for _, s := range samples {
-		if count[s.Label] < n {
-			count[s.Label]++
-			out = append(out, s)
-		}
 	}
 	return out
 }

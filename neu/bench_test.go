@@ -1,9 +1,10 @@
 package neu
 
 import (
-	"github.com/neucam/neucam/internal/neutest"
 	"path/filepath"
 	"testing"
+
+	"github.com/neucam/neucam/internal/neutest"
 )
 
 func BenchmarkReadImageNEU(b *testing.B) {

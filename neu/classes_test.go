@@ -29,7 +29,7 @@ func vocObjects(w, h int, objects ...string) []byte {
 // non-square 60x30 images.
 func customDataset(t *testing.T) string {
 	dir := t.TempDir()
-	img := encodePNG(t, gradient(60, 30))
+	img := encodePNG(t, neutest.Gradient(60, 30))
 	for name, objs := range map[string][]string{
 		"a1": {"stain 1 1 10 10"},
 		"a2": {"Stain 1 1 10 10", "hole 20 5 22 7"},                // two classes: the larger total area (stain) labels it
@@ -39,8 +39,8 @@ func customDataset(t *testing.T) string {
 		writeFile(t, filepath.Join(dir, "images", name+".png"), img)
 		writeFile(t, filepath.Join(dir, "annotations", name+".xml"), vocObjects(60, 30, objs...))
 	}
-	writeFile(t, filepath.Join(dir, "masks", "a1.png"), encodePNG(t, gradient(60, 30)))
-	writeFile(t, filepath.Join(dir, "masks", "a2.png"), encodePNG(t, gradient(30, 30))) // wrong size: warned
+	writeFile(t, filepath.Join(dir, "masks", "a1.png"), encodePNG(t, neutest.Gradient(60, 30)))
+	writeFile(t, filepath.Join(dir, "masks", "a2.png"), encodePNG(t, neutest.Gradient(30, 30))) // wrong size: warned
 	return dir
 }
 
@@ -141,7 +141,7 @@ func TestDiscoverClassesNEU(t *testing.T) {
 // with its folder; classes are the folder names, sorted; a fixed list warns about a folder outside it.
 func TestClassFolders(t *testing.T) {
 	dir := t.TempDir()
-	img := encodePNG(t, gradient(50, 20))
+	img := encodePNG(t, neutest.Gradient(50, 20))
 	writeFile(t, filepath.Join(dir, "Stain", "s1.png"), img)
 	writeFile(t, filepath.Join(dir, "Stain", "s2.png"), img)
 	writeFile(t, filepath.Join(dir, "hole", "images", "h1.png"), img)

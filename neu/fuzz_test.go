@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/neucam/neucam/gradcam/heatmap"
+	"github.com/neucam/neucam/internal/neutest"
 )
 
 // FuzzParseVOC: any bytes either fail cleanly or give boxes that are valid, non-empty and inside the image.
@@ -35,8 +36,8 @@ func FuzzParseVOC(f *testing.F) {
 
 // FuzzReadImage: DecodeImage never panics and a decoded image has the header's size within the limits.
 func FuzzReadImage(f *testing.F) {
-	f.Add(encodePNG(f, gradient(8, 8)))
-	f.Add(encodeJPEG(f, gradient(9, 8)))
+	f.Add(encodePNG(f, neutest.Gradient(8, 8)))
+	f.Add(encodeJPEG(f, neutest.Gradient(9, 8)))
 	f.Add([]byte("not an image"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Headers may claim up to MaxImagePixels; decoding those is correct but too slow for fuzzing.

@@ -1,10 +1,11 @@
 package neu
 
 import (
-	"github.com/neucam/neucam/internal/neutest"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/neucam/neucam/internal/neutest"
 )
 
 func readNEUXML(t *testing.T, name string) []byte {

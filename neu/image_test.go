@@ -3,7 +3,6 @@ package neu
 import (
 	"bytes"
 	"encoding/binary"
-	"github.com/neucam/neucam/internal/neutest"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -15,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/neucam/neucam/internal/neutest"
 )
 
 func encodePNG(t testing.TB, img image.Image) []byte {
@@ -33,17 +34,6 @@ func encodeJPEG(t testing.TB, img image.Image) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
-}
-
-// gradient is a w x h gray image with value (x+2y) mod 256: asymmetric, so transforms are visible.
-func gradient(w, h int) *image.Gray {
-	g := image.NewGray(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			g.Pix[y*g.Stride+x] = uint8((x + 2*y) % 256)
-		}
-	}
-	return g
 }
 
 // truncated keeps the first 60% of a file: header intact, pixel data cut.
@@ -89,22 +79,22 @@ func TestReadImageFormats(t *testing.T) {
 		center  int // expected gray value at the centre; -1 to skip
 		wantErr string
 	}{
-		{name: "gray png", data: encodePNG(t, gradient(30, 30)), w: 30, h: 30, center: (15 + 30) % 256},
+		{name: "gray png", data: encodePNG(t, neutest.Gradient(30, 30)), w: 30, h: 30, center: (15 + 30) % 256},
 		{name: "16-bit gray png", data: encodePNG(t, g16), w: 20, h: 10, center: 128},
 		{name: "rgba png", data: encodePNG(t, rgba), w: 16, h: 16, center: 76},
 		{name: "nrgba png with alpha", data: encodePNG(t, nrgba), w: 16, h: 16, center: 75},
 		{name: "palette png", data: encodePNG(t, pal), w: 12, h: 9, center: 29},
 		{name: "color jpeg", data: encodeJPEG(t, rgba), w: 16, h: 16, center: 76},
-		{name: "8x8", data: encodePNG(t, gradient(8, 8)), w: 8, h: 8, center: 4 + 8},
-		{name: "non-square", data: encodeJPEG(t, gradient(300, 40)), w: 300, h: 40, center: -1},
-		{name: "4000x4000", data: encodePNG(t, gradient(4000, 4000)), w: 4000, h: 4000, center: (2000 + 4000) % 256},
-		{name: "7x7 too small", data: encodePNG(t, gradient(7, 7)), wantErr: "7x7, smaller than the minimum 8x8"},
+		{name: "8x8", data: encodePNG(t, neutest.Gradient(8, 8)), w: 8, h: 8, center: 4 + 8},
+		{name: "non-square", data: encodeJPEG(t, neutest.Gradient(300, 40)), w: 300, h: 40, center: -1},
+		{name: "4000x4000", data: encodePNG(t, neutest.Gradient(4000, 4000)), w: 4000, h: 4000, center: (2000 + 4000) % 256},
+		{name: "7x7 too small", data: encodePNG(t, neutest.Gradient(7, 7)), wantErr: "7x7, smaller than the minimum 8x8"},
 		{name: "absurd size header", data: pngHeaderOnly(20000, 20000), wantErr: "20000x20000, larger than the limit"},
 		{name: "zero bytes", data: nil, wantErr: "empty file (0 bytes)"},
 		{name: "text named jpg", data: []byte("this is not an image\n"), wantErr: `not a JPEG or PNG image (file starts with "this is "`},
-		{name: "truncated jpeg", data: truncated(encodeJPEG(t, gradient(64, 64))), wantErr: "truncated JPEG"},
-		{name: "truncated png", data: truncated(encodePNG(t, gradient(64, 64))), wantErr: "truncated PNG"},
-		{name: "jpeg header only", data: encodeJPEG(t, gradient(64, 64))[:20], wantErr: "corrupt or truncated image header"},
+		{name: "truncated jpeg", data: truncated(encodeJPEG(t, neutest.Gradient(64, 64))), wantErr: "truncated JPEG"},
+		{name: "truncated png", data: truncated(encodePNG(t, neutest.Gradient(64, 64))), wantErr: "truncated PNG"},
+		{name: "jpeg header only", data: encodeJPEG(t, neutest.Gradient(64, 64))[:20], wantErr: "corrupt or truncated image header"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,7 +136,7 @@ func TestReadImageFileErrors(t *testing.T) {
 		t.Errorf("folder: %v", err)
 	}
 	p := filepath.Join(dir, "locked.png")
-	writeFile(t, p, encodePNG(t, gradient(8, 8)))
+	writeFile(t, p, encodePNG(t, neutest.Gradient(8, 8)))
 	if err := os.Chmod(p, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,14 @@ package neu
 
 import (
 	"bytes"
-	"github.com/neucam/neucam/internal/neutest"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/neucam/neucam/internal/neutest"
 )
 
 func TestLoadNEU(t *testing.T) {
@@ -96,8 +97,8 @@ func named(filename string, xml []byte) []byte {
 
 func TestLoadProblemFiles(t *testing.T) {
 	root := t.TempDir()
-	img := encodePNG(t, gradient(32, 32))
-	jpg := encodeJPEG(t, gradient(32, 32))
+	img := encodePNG(t, neutest.Gradient(32, 32))
+	jpg := encodeJPEG(t, neutest.Gradient(32, 32))
 	x := func(objs ...string) []byte {
 		return voc("\t<size><width>32</width><height>32</height></size>\n", objs...)
 	}
@@ -106,7 +107,7 @@ func TestLoadProblemFiles(t *testing.T) {
 		"annotations/crazing_1.xml":    named("crazing_1", x(obj("crazing", "2", "2", "10", "12"), obj("crazing", "2", "2", "10", "12"))),
 		"images/crazing_2.png":         img,
 		"annotations/crazing_2.xml":    x(obj("crazing", "20", "20", "40", "40")), // clipped
-		"images/patches_3.jpg":         truncated(encodeJPEG(t, gradient(64, 64))),
+		"images/patches_3.jpg":         truncated(encodeJPEG(t, neutest.Gradient(64, 64))),
 		"annotations/patches_3.xml":    x(obj("patches", "1", "1", "5", "5")),
 		"images/patches_4.jpg":         nil,
 		"images/patches_5.jpg":         []byte("plain text, not a JPEG"),
@@ -124,7 +125,7 @@ func TestLoadProblemFiles(t *testing.T) {
 		"images/sub/unknown_12.png":    img, // no XML, no class in the name
 		"images/notes.bmp":             []byte("BM"),
 		"images/.DS_Store":             []byte("junk"),
-		"images/pitted_surface_13.png": encodePNG(t, gradient(7, 7)),
+		"images/pitted_surface_13.png": encodePNG(t, neutest.Gradient(7, 7)),
 		"images/a_14.jpg":              jpg,
 		"annotations/a_14.xml":         named("zzz.jpg", x(obj("inclusion", "1", "1", "4", "4"), obj("patches", "1", "1", "5", "5"), obj("patches", "2", "2", "6", "6"))),
 	}
@@ -200,14 +201,14 @@ func TestLoadProblemFiles(t *testing.T) {
 
 func TestLoadPlainFolder(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "rolled-in_scale_12.png"), encodePNG(t, gradient(40, 20)))
-	writeFile(t, filepath.Join(dir, "crazing_2.jpg"), encodeJPEG(t, gradient(8, 8)))
-	writeFile(t, filepath.Join(dir, "crazing_10.jpg"), encodeJPEG(t, gradient(9, 9)))
+	writeFile(t, filepath.Join(dir, "rolled-in_scale_12.png"), encodePNG(t, neutest.Gradient(40, 20)))
+	writeFile(t, filepath.Join(dir, "crazing_2.jpg"), encodeJPEG(t, neutest.Gradient(8, 8)))
+	writeFile(t, filepath.Join(dir, "crazing_10.jpg"), encodeJPEG(t, neutest.Gradient(9, 9)))
 	writeFile(t, filepath.Join(dir, "crazing_10.xml"), []byte("<annotation><object><name>inclusion</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>3</xmax><ymax>3</ymax></bndbox></object></annotation>"))
-	writeFile(t, filepath.Join(dir, "photo.png"), encodePNG(t, gradient(10, 10)))
+	writeFile(t, filepath.Join(dir, "photo.png"), encodePNG(t, neutest.Gradient(10, 10)))
 	writeFile(t, filepath.Join(dir, "notes.txt"), []byte("x"))
 	writeFile(t, filepath.Join(dir, "README.md"), []byte("x"))
-	writeFile(t, filepath.Join(dir, "more", "x.png"), encodePNG(t, gradient(10, 10)))
+	writeFile(t, filepath.Join(dir, "more", "x.png"), encodePNG(t, neutest.Gradient(10, 10)))
 	ds, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -241,7 +242,7 @@ func TestLoadErrors(t *testing.T) {
 	emptyImages := filepath.Join(dir, "neu")
 	os.MkdirAll(filepath.Join(emptyImages, "images"), 0o755)
 	file := filepath.Join(dir, "f.png")
-	writeFile(t, file, encodePNG(t, gradient(8, 8)))
+	writeFile(t, file, encodePNG(t, neutest.Gradient(8, 8)))
 	for _, tc := range []struct{ path, want string }{
 		{filepath.Join(dir, "nope"), "does not exist"},
 		{empty, "no .jpg/.jpeg/.png images in " + empty},
@@ -270,8 +271,8 @@ func TestLoadUnreadable(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "crazing_1.png")
 	bad := filepath.Join(dir, "crazing_2.png")
-	writeFile(t, good, encodePNG(t, gradient(8, 8)))
-	writeFile(t, bad, encodePNG(t, gradient(8, 8)))
+	writeFile(t, good, encodePNG(t, neutest.Gradient(8, 8)))
+	writeFile(t, bad, encodePNG(t, neutest.Gradient(8, 8)))
 	os.Chmod(bad, 0)
 	if f, err := os.Open(bad); err == nil {
 		f.Close()

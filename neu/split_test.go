@@ -2,9 +2,10 @@ package neu
 
 import (
 	"fmt"
-	"github.com/neucam/neucam/internal/neutest"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/neucam/neucam/internal/neutest"
 )
 
 func names(s []Sample) []string {

@@ -4,20 +4,12 @@ import (
 	"image"
 	"math"
 	"testing"
+
+	"github.com/neucam/neucam/internal/neutest"
 )
 
-func gradient(w, h int) *image.Gray {
-	g := image.NewGray(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			g.Pix[y*g.Stride+x] = uint8((x + 2*y) % 256)
-		}
-	}
-	return g
-}
-
 func TestPixels(t *testing.T) {
-	g := gradient(200, 200)
+	g := neutest.Gradient(200, 200)
 	same := Pixels(g, 200)
 	if same[0] != 0 || same[1] != 1.0/255 || same[200] != 2.0/255 {
 		t.Errorf("identity copy wrong: %v %v %v", same[0], same[1], same[200])
@@ -38,7 +30,7 @@ func TestPixels(t *testing.T) {
 		}
 	}
 	// Downscaling 4000 -> 224 averages: the mean survives and values stay in [0,1].
-	big := gradient(4000, 3000)
+	big := neutest.Gradient(4000, 3000)
 	p := Pixels(big, 224)
 	var mean float64
 	for _, v := range p {
@@ -57,14 +49,14 @@ func TestPixels(t *testing.T) {
 		t.Errorf("mean after resize %.4f, want %.4f", mean, want)
 	}
 	// Sub-images start at their own Min.
-	sub := gradient(40, 40).SubImage(image.Rect(10, 10, 20, 20)).(*image.Gray)
+	sub := neutest.Gradient(40, 40).SubImage(image.Rect(10, 10, 20, 20)).(*image.Gray)
 	if q := Pixels(sub, 10); q[0] != float32(10+20)/255 {
 		t.Errorf("sub-image origin: %v", q[0]*255)
 	}
 }
 
 func BenchmarkPixels200to224(b *testing.B) {
-	g := gradient(200, 200)
+	g := neutest.Gradient(200, 200)
 	for b.Loop() {
 		Pixels(g, 224)
 	}

@@ -1,5 +1,5 @@
-// Package neutest finds the NEU-DET data for tests: ../shared/neu-det next to the repository root (where CI
-// puts it), or shared/neu-det inside it.
+// Package neutest holds test helpers: Dir finds the NEU-DET data (../shared/neu-det next to the repository root,
+// where CI puts it, or shared/neu-det inside it), Gradient draws a test image.
 package neutest
 
 import (

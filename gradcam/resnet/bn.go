@@ -36,7 +36,8 @@ func (v bnVars) affine(g *Graph, mean, variance *Node) (mul, add *Node) {
 	return mul, add
 }
 
-// batchNorm over the channels (last axis) of the parts of x [B,H,W,C] (variables: bnVars). It is written
+// batchNorm (training) over the channels (last axis) of the parts of x [B,H,W,C] (variables: bnVars; in
+// inference convBN folds the running statistics into the convolution). It is written
 // out here rather than norm.BatchNorm because the pure-Go backend lacks BatchNormForTraining, because the
 // gradient must flow through the batch statistics (norm.BatchNorm's graph version stops it), and because
 // the statistics are over the whole batch, i.e. over all parts together.
@@ -48,10 +49,6 @@ func (v bnVars) affine(g *Graph, mean, variance *Node) (mul, add *Node) {
 func batchNorm(s *model.Scope, x Parts) Parts {
 	g := x[0].Graph()
 	v := newBNVars(s, x[0].DType(), x[0].Shape().Dimensions[3])
-	if !s.IsTraining(g) {
-		mul, add := v.affine(g, v.mean.NodeValue(g), v.variance.NodeValue(g))
-		return channelAffine(x, mul, add)
-	}
 	mean, variance := batchStats(x)
 	m := bnMomentum
 	v.mean.SetNodeValue(Add(MulScalar(v.mean.NodeValue(g), 1-m), MulScalar(StopGradient(mean), m)))

@@ -1,6 +1,8 @@
 package resnet
 
 import (
+	"slices"
+
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -17,12 +19,11 @@ func Conv2D(scope *model.Scope, x *Node, outChannels, kernel, stride int) *Node 
 
 // conv2D is Conv2D with a padding mode (PadZeros or PadReflect).
 func conv2D(scope *model.Scope, x *Node, outChannels, kernel, stride int, padding string) *Node {
-	return Im2ColConvPad(x, convKernel(scope, x, outChannels, kernel), stride, padding)
+	return Im2ColConvPad(x, convKernel(scope, x, x.Shape().Dimensions[3], outChannels, kernel), stride, padding)
 }
 
-// convKernel returns the value of scope's variable "weights" [K,K,Cin,Cout] for inputs like x [B,H,W,Cin].
-func convKernel(scope *model.Scope, x *Node, outChannels, kernel int) *Node {
-	inChannels := x.Shape().Dimensions[3]
+// convKernel returns the value of scope's variable "weights" [K,K,Cin,Cout] (Cin = inChannels) in x's graph.
+func convKernel(scope *model.Scope, x *Node, inChannels, outChannels, kernel int) *Node {
 	return scope.WithInitializer(initializer.HeFn(scope)).
 		VariableWithShape("weights", shapes.Make(x.DType(), kernel, kernel, inChannels, outChannels)).
 		NodeValue(x.Graph())
@@ -40,17 +41,13 @@ func Im2ColConv(x, kernel *Node, stride int) *Node {
 // Im2ColConvPad is Im2ColConv with the padding mode PadZeros or PadReflect (the (K-1)/2 rows and columns
 // next to each edge mirrored, without repeating the edge: PyTorch's padding_mode="reflect").
 func Im2ColConvPad(x, kernel *Node, stride int, padding string) *Node {
-	return im2colConv(x, kernel, stride, padding, true)
+	return im2colConv(x, kernel, stride, padding)
 }
 
-// im2colConv is Im2ColConvPad with the matmul oriented for training (forWeightGrad: the kernel's gradient
-// is cheap) or for inference (no output transpose; gradients with respect to the input stay cheap, e.g.
-// for Grad-CAM, the kernel's gradient is correct but slow).
-func im2colConv(x, kernel *Node, stride int, padding string, forWeightGrad bool) *Node {
-	if !forWeightGrad {
-		return im2colConvBias(x, kernel, nil, stride, padding)
-	}
-	views, oh, ow := im2colViews(x, kernel, stride, padding)
+// im2colConv is Im2ColConvPad with the matmul oriented for training: the kernel's gradient is cheap (the
+// inference graph's convolution is im2colConvCF, channels first).
+func im2colConv(x, kernel *Node, stride int, padding string) *Node {
+	views, oh, ow := im2colViews(x, kernel, stride, padding, nhwc)
 	kdims := kernel.Shape().Dimensions
 	k, cin, cout := kdims[0], kdims[2], kdims[3]
 	b := x.Shape().Dimensions[0]
@@ -68,7 +65,7 @@ func im2colConv(x, kernel *Node, stride int, padding string, forWeightGrad bool)
 		// Gradient with respect to x directly (col2im per tap, see col2im), so neither the views' nor the
 		// padding's slices run in the backward pass.
 		return withGradient(x, func(x *Node) *Node {
-			views, _, _ := im2colViews(x, kernel, stride, padding)
+			views, _, _ := im2colViews(x, kernel, stride, padding, nhwc)
 			flat := Reshape(Concatenate(views, -1), b*oh*ow, k*k*cin)
 			outT := DotGeneral(Transpose(kmat, 0, 1), []int{1}, nil, flat, []int{1}, nil)
 			return Reshape(Transpose(outT, 0, 1), b, oh, ow, cout)
@@ -135,63 +132,83 @@ func matmulNN(a, b *Node) *Node {
 	})
 }
 
-// im2colConvBias is the inference convolution cols . kernel (+ bias [Cout] when not nil): the output comes
-// out in [B*H'*W', Cout] order, no transpose, and so does the gradient with respect to the input; only a
-// gradient with respect to the kernel would make the backend transpose the whole im2col matrix. The bias
-// rides in the same matmul, as a column of ones appended to the im2col matrix and a row appended to the
-// kernel: no separate pass over the output (the Go backend's broadcasting Add walks an index iterator).
-func im2colConvBias(x, kernel, bias *Node, stride int, padding string) *Node {
-	views, oh, ow := im2colViews(x, kernel, stride, padding)
+// im2colConvCF is the inference convolution, channels first: x [Cin,B,H,W] -> [Cout,B,H',W'] as kernel^T
+// [Cout, K*K*Cin] . cols [K*K*Cin, B*H'*W'] (+ bias [Cout] when not nil), cols being the K*K shifted views
+// of the padded x concatenated along axis 0 (block copies). The im2col matrix is the right operand, which the
+// Go backend packs cheaply, and the output comes out in the next layer's layout: no transpose of the large
+// matrices, neither here nor in the gradient with respect to x (Grad-CAM's). The bias rides in the same
+// matmul, as a row of ones appended to the im2col matrix and a column appended to the kernel: no separate
+// pass over the output (the Go backend's broadcasting Add walks an index iterator).
+func im2colConvCF(x, kernel, bias *Node, stride int, padding string) *Node {
+	views, oh, ow := im2colViews(x, kernel, stride, padding, cbhw)
 	kdims := kernel.Shape().Dimensions
 	k, cin, cout := kdims[0], kdims[2], kdims[3]
-	b := x.Shape().Dimensions[0]
-	rows, kmat := k*k*cin, Reshape(kernel, k*k*cin, cout)
+	b := x.Shape().Dimensions[1]
+	rows := k * k * cin
+	kmatT := Transpose(Reshape(kernel, rows, cout), 0, 1) // [Cout, K*K*Cin]
 	if bias != nil {
-		views = append(views, Ones(x.Graph(), shapes.Make(x.DType(), b, oh, ow, 1)))
-		kmat = Concatenate([]*Node{kmat, Reshape(bias, 1, cout)}, 0)
+		views = append(views, Ones(x.Graph(), shapes.Make(x.DType(), 1, b, oh, ow)))
+		kmatT = Concatenate([]*Node{kmatT, Reshape(bias, cout, 1)}, 1)
 		rows++
 	}
 	cols := views[0]
 	if len(views) > 1 {
-		cols = Concatenate(views, -1)
+		cols = Concatenate(views, 0)
 	}
-	return Reshape(Dot(Reshape(cols, b*oh*ow, rows), kmat).Product(), b, oh, ow, cout)
+	out := DotGeneral(kmatT, []int{1}, nil, Reshape(cols, rows, b*oh*ow), []int{0}, nil) // [Cout, B*H'*W']
+	return Reshape(out, cout, b, oh, ow)
 }
 
-// im2colViews returns the K*K shifted views of the padded x [B,H,W,Cin] (ordered (dy,dx), each
-// [B,H',W',Cin]; x itself, subsampled for a stride, when K is 1) that im2col concatenates along the
+// layout names the axes of a 4-D activation: nhwc [B,H,W,C] (the training graph's) or cbhw [C,B,H,W]
+// (channels first, the inference graph's).
+type layout struct{ batch, h, w, c int }
+
+var (
+	nhwc = layout{batch: 0, h: 1, w: 2, c: 3}
+	cbhw = layout{batch: 1, h: 2, w: 3, c: 0}
+)
+
+// spatialSlice slices x along its row and column axes (the others whole).
+func (l layout) spatialSlice(x *Node, rows, cols SliceAxisSpec) *Node {
+	spec := []SliceAxisSpec{AxisRange(), AxisRange(), AxisRange(), AxisRange()}
+	spec[l.h], spec[l.w] = rows, cols
+	return Slice(x, spec...)
+}
+
+// im2colViews returns the K*K shifted views of the padded x (layout l; ordered (dy,dx), each shaped like x
+// with H' x W' positions; x itself, subsampled for a stride, when K is 1) that im2col concatenates along the
 // channels, and the output size H' x W'.
-func im2colViews(x, kernel *Node, stride int, padding string) (views []*Node, oh, ow int) {
+func im2colViews(x, kernel *Node, stride int, padding string, l layout) (views []*Node, oh, ow int) {
 	if x.Rank() != 4 || kernel.Rank() != 4 {
-		exceptions.Panicf("Im2ColConv: x %s must be [B,H,W,C] and kernel %s [K,K,Cin,Cout]", x.Shape(), kernel.Shape())
+		exceptions.Panicf("Im2ColConv: x %s must be rank 4 and kernel %s [K,K,Cin,Cout]", x.Shape(), kernel.Shape())
 	}
 	kdims := kernel.Shape().Dimensions
 	k, cin := kdims[0], kdims[2]
-	if kdims[1] != k || k%2 != 1 || x.Shape().Dimensions[3] != cin || stride < 1 {
+	if kdims[1] != k || k%2 != 1 || x.Shape().Dimensions[l.c] != cin || stride < 1 {
 		exceptions.Panicf("Im2ColConv: unsupported x %s, kernel %s, stride %d", x.Shape(), kernel.Shape(), stride)
 	}
 	dims := x.Shape().Dimensions
-	h, w := dims[1], dims[2]
+	h, w := dims[l.h], dims[l.w]
 	oh, ow = (h+stride-1)/stride, (w+stride-1)/stride
 	if k == 1 {
 		if stride > 1 {
-			x = subsample(x, stride)
+			x = subsample(x, stride, l)
 		}
 		return []*Node{x}, oh, ow
 	}
 	pad := (k - 1) / 2
-	xp := zeroPad(x, pad)
+	xp := zeroPad(x, pad, l)
 	if padding == PadReflect {
-		xp = reflectPad(x, pad)
+		xp = reflectPad(x, pad, l)
 	}
 	views = make([]*Node, 0, k*k+1)
 	for dy := range k {
 		for dx := range k {
 			if stride == 1 {
-				views = append(views, Slice(xp, AxisRange(), AxisRange(dy, dy+oh), AxisRange(dx, dx+ow)))
+				views = append(views, l.spatialSlice(xp, AxisRange(dy, dy+oh), AxisRange(dx, dx+ow)))
 				continue
 			}
-			views = append(views, Slice(xp, AxisRange(),
+			views = append(views, l.spatialSlice(xp,
 				AxisRange(dy, dy+(oh-1)*stride+1).Stride(stride),
 				AxisRange(dx, dx+(ow-1)*stride+1).Stride(stride)))
 		}
@@ -200,39 +217,39 @@ func im2colViews(x, kernel *Node, stride int, padding string) (views []*Node, oh
 }
 
 // subsample takes every stride-th row and column (the sampling of a 1x1 strided convolution).
-func subsample(x *Node, stride int) *Node {
+func subsample(x *Node, stride int, l layout) *Node {
 	dims := x.Shape().Dimensions
-	oh, ow := (dims[1]+stride-1)/stride, (dims[2]+stride-1)/stride
-	return Slice(x, AxisRange(), AxisRange(0, (oh-1)*stride+1).Stride(stride), AxisRange(0, (ow-1)*stride+1).Stride(stride))
+	oh, ow := (dims[l.h]+stride-1)/stride, (dims[l.w]+stride-1)/stride
+	return l.spatialSlice(x, AxisRange(0, (oh-1)*stride+1).Stride(stride), AxisRange(0, (ow-1)*stride+1).Stride(stride))
 }
 
-// zeroPad pads axes 1 and 2 of x [B,H,W,C] with p zeros on each side using Concatenate.
-func zeroPad(x *Node, p int) *Node {
+// zeroPad pads the row and column axes of x (layout l) with p zeros on each side using Concatenate.
+func zeroPad(x *Node, p int, l layout) *Node {
 	if p == 0 {
 		return x
 	}
-	g := x.Graph()
-	d := x.Shape().Dimensions
-	zRows := Zeros(g, shapes.Make(x.DType(), d[0], p, d[2], d[3]))
-	x = Concatenate([]*Node{zRows, x, zRows}, 1)
-	zCols := Zeros(g, shapes.Make(x.DType(), d[0], d[1]+2*p, p, d[3]))
-	return Concatenate([]*Node{zCols, x, zCols}, 2)
+	for _, axis := range []int{l.h, l.w} {
+		d := slices.Clone(x.Shape().Dimensions)
+		d[axis] = p
+		z := Zeros(x.Graph(), shapes.Make(x.DType(), d...))
+		x = Concatenate([]*Node{z, x, z}, axis)
+	}
+	return x
 }
 
-// reflectPad mirrors p rows and columns at each edge of axes 1 and 2 of x [B,H,W,C] (edge not repeated:
-// row -1 reads row 1), built from single-row slices and Concatenate since Pad has no gradient on the Go
-// backend.
-func reflectPad(x *Node, p int) *Node {
+// reflectPad mirrors p rows and columns at each edge of x (layout l; edge not repeated: row -1 reads row
+// 1), built from single-row slices and Concatenate since Pad has no gradient on the Go backend.
+func reflectPad(x *Node, p int, l layout) *Node {
 	if p == 0 {
 		return x
 	}
-	for axis := 1; axis <= 2; axis++ {
+	for _, axis := range []int{l.h, l.w} {
 		n := x.Shape().Dimensions[axis]
 		if p >= n {
 			exceptions.Panicf("reflectPad: pad %d needs a side > %d, got %s", p, p, x.Shape())
 		}
 		line := func(i int) *Node {
-			spec := []SliceAxisSpec{AxisRange(), AxisRange(), AxisRange()}
+			spec := []SliceAxisSpec{AxisRange(), AxisRange(), AxisRange(), AxisRange()}
 			spec[axis] = AxisRange(i, i+1)
 			return Slice(x, spec...)
 		}

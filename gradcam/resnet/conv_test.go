@@ -43,16 +43,18 @@ func TestIm2ColConvMatchesConvolve(t *testing.T) {
 		oh, ow := (c.h+c.stride-1)/c.stride, (c.w+c.stride-1)/c.stride
 		r := randTensor(rng, c.b, oh, ow, c.cout) // random cotangent, so gradients aren't trivially sums
 		pad := (c.k - 1) / 2
-		// variant 0: graph.Convolve; 1: Im2ColConv (training orientation); 2: the inference orientation;
-		// 3: the inference orientation with a bias (subtracted again).
+		// variant 0: graph.Convolve; 1: Im2ColConv (training); 2: the inference convolution (channels first,
+		// transposed in and out here); 3: the inference convolution with a bias (subtracted again).
 		fn := func(variant int) func(x, k, r *Node) []*Node {
 			return func(x, k, r *Node) []*Node {
 				var y *Node
 				if variant == 3 {
 					bias := AddScalar(Iota(x.Graph(), shapes.Make(x.DType(), c.cout), 0), -1.5)
-					y = Sub(im2colConvBias(x, k, bias, c.stride, PadZeros), Reshape(bias, 1, 1, 1, c.cout))
-				} else if variant > 0 {
-					y = im2colConv(x, k, c.stride, PadZeros, variant == 1)
+					y = Sub(convViaCF(x, k, bias, c.stride, PadZeros), Reshape(bias, 1, 1, 1, c.cout))
+				} else if variant == 2 {
+					y = convViaCF(x, k, nil, c.stride, PadZeros)
+				} else if variant == 1 {
+					y = im2colConv(x, k, c.stride, PadZeros)
 				} else {
 					y = Convolve(x, k).Strides(c.stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
 				}
@@ -87,6 +89,11 @@ func TestIm2ColConvMatchesConvolve(t *testing.T) {
 	}
 }
 
+// convViaCF is im2colConvCF on x [B,H,W,Cin] transposed to channels first, its output transposed back.
+func convViaCF(x, k, bias *Node, stride int, padding string) *Node {
+	return TransposeAllDims(im2colConvCF(TransposeAllDims(x, 3, 0, 1, 2), k, bias, stride, padding), 1, 2, 3, 0)
+}
+
 // reflectIndex maps padded index i (0..n+2p-1) to the source index of a reflect-padded axis of length n.
 func reflectIndex(i, n, p int) int {
 	j := i - p
@@ -99,9 +106,9 @@ func reflectIndex(i, n, p int) int {
 	return j
 }
 
-// TestIm2ColConvReflect checks the reflect-padded convolution against the backend's convolution (no
-// padding) of an input padded on the host, in values and in gradients (the padded input's gradient folded
-// back onto the source pixels on the host).
+// TestIm2ColConvReflect checks the reflect-padded convolution (training's and the channels-first inference
+// one) against the backend's convolution (no padding) of an input padded on the host, in values and in
+// gradients (the padded input's gradient folded back onto the source pixels on the host).
 func TestIm2ColConvReflect(t *testing.T) {
 	backend := testBackend(t)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -131,7 +138,8 @@ func TestIm2ColConvReflect(t *testing.T) {
 		r := randTensor(rng, c.b, oh, ow, c.cout)
 		got, err := ExecOnceN(backend, func(x, k, r *Node) []*Node {
 			y := Im2ColConvPad(x, k, c.stride, PadReflect)
-			return []*Node{y, Gradient(ReduceAllSum(Mul(y, r)), x)[0]}
+			y2 := convViaCF(x, k, nil, c.stride, PadReflect)
+			return []*Node{y, Gradient(ReduceAllSum(Mul(y, r)), x)[0], y2, Gradient(ReduceAllSum(Mul(y2, r)), x)[0]}
 		}, x, k, r)
 		if err != nil {
 			t.Fatalf("%+v: %v", c, err)
@@ -151,13 +159,15 @@ func TestIm2ColConvReflect(t *testing.T) {
 		for i, pair := range [][2][]float32{
 			{tensors.MustCopyFlatData[float32](got[0]), tensors.MustCopyFlatData[float32](want[0])},
 			{tensors.MustCopyFlatData[float32](got[1]), gx},
+			{tensors.MustCopyFlatData[float32](got[2]), tensors.MustCopyFlatData[float32](want[0])},
+			{tensors.MustCopyFlatData[float32](got[3]), gx},
 		} {
 			maxDiff := 0.0
 			for j := range pair[0] {
 				maxDiff = max(maxDiff, math.Abs(float64(pair[0][j]-pair[1][j])))
 			}
 			if len(pair[0]) != len(pair[1]) || maxDiff > 1e-4 {
-				t.Errorf("%+v %s: max abs diff %g (len %d vs %d)", c, []string{"output", "grad x"}[i], maxDiff, len(pair[0]), len(pair[1]))
+				t.Errorf("%+v %s: max abs diff %g (len %d vs %d)", c, []string{"output", "grad x", "CF output", "CF grad x"}[i], maxDiff, len(pair[0]), len(pair[1]))
 			}
 		}
 	}
@@ -208,7 +218,7 @@ func TestCol2imMatchesConvolveGradient(t *testing.T) {
 		outs := MustExecOnceN(backend, func(x, k, v *Node) []*Node {
 			y := Convolve(x, k).Strides(c.stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
 			want := Gradient(ReduceAllSum(Mul(y, v)), x, k)
-			y2 := im2colConv(x, k, c.stride, PadZeros, true)
+			y2 := im2colConv(x, k, c.stride, PadZeros)
 			got := Gradient(ReduceAllSum(Mul(y2, v)), x, k)
 			return []*Node{col2im(v, k, x.Shape().Dimensions, c.stride), want[0], y2, y, got[0], got[1], want[1]}
 		}, x, k, v)

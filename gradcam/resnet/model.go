@@ -203,7 +203,10 @@ func ConfigFromStore(store *model.Store) Config {
 // Model is the NEU ResNet. scope is the store's root scope (variables live under "resnet/...").
 // images: [B,S,S,1] float32 in [0,1]. Returns logits [B,K] (K = the config's NumClasses) and the post-ReLU feature maps
 // "stem", "layer1".."layer4", each [B,h,w,C]. The head is GAP + dense, so CAM applies to "layer4".
-// Batch norm uses batch statistics when the graph is a training graph, running averages otherwise.
+// Batch norm uses batch statistics when the graph is a training graph, running averages otherwise (folded
+// into the convolutions). Inside, a training graph's activations are [B,H,W,C], an inference graph's channels
+// first, [C,B,H,W] (see actLayout), each returned feature map transposed to [B,h,w,C] and back (the network
+// goes on from it, so gradients with respect to it and rebuilds from it see the whole network).
 // The batch runs as NumBatchParts parallel parts (see Parts), joined at each returned feature map so
 // that gradients with respect to the features see the whole batch; use Logits when the features are
 // not needed.
@@ -230,15 +233,20 @@ func forward(scope *model.Scope, images *Node, withFeatures, withMaps bool, nPar
 		exceptions.Panicf("resnet.Model: images must be [B,S,S,1], got %s", images.Shape())
 	}
 	s := scope.In("resnet")
+	l := actLayout(s, images.Graph())
 	x := SplitBatch(MulScalar(AddScalar(images, -cfg.Mean), 1/cfg.Std), nParts)
+	if l == cbhw { // [b,S,S,1] is [1,b,S,S]
+		x = x.Map(func(y *Node) *Node { return Reshape(y, append([]int{1}, y.Shape().Dimensions[:3]...)...) })
+	}
 	features = make(map[string]*Node, len(LayerNames))
 	keep := func(name string, x Parts) Parts {
 		if !withFeatures {
 			return x
 		}
-		joined := x.Join()
+		joined := toNHWC(x, l).Join()
 		features[name] = joined
-		return SplitBatch(joined, len(x))
+		// The network goes on from the returned map, so gradients with respect to it see the whole network.
+		return fromNHWC(SplitBatch(joined, len(x)), l)
 	}
 
 	pad := cfg.padding()
@@ -249,22 +257,64 @@ func forward(scope *model.Scope, images *Node, withFeatures, withMaps bool, nPar
 	}
 	head := s.In("head")
 	if withMaps {
-		maps = x.Map(func(y *Node) *Node { return classMaps(head, y, cfg) }).Join()
+		maps = x.Map(func(y *Node) *Node { return classMaps(head, y, cfg, l) }).Join()
 	}
-	return x.Map(func(y *Node) *Node { return classHead(head, y, cfg) }).Join(), features, maps
+	return x.Map(func(y *Node) *Node { return classHead(head, y, cfg, l) }).Join(), features, maps
+}
+
+// actLayout is the layout of the activations: nhwc [B,H,W,C] in training graphs (the training convolution,
+// batch norm and their gradients are written for it), channels first (cbhw, [C,B,H,W]) in inference, where
+// each convolution is kernel^T . cols with the output already in the next layer's layout (im2colConvCF).
+func actLayout(s *model.Scope, g *Graph) layout {
+	if s.IsTraining(g) {
+		return nhwc
+	}
+	return cbhw
+}
+
+// toNHWC returns the parts in layout l as [b,h,w,C] (channels first: a transpose each).
+func toNHWC(x Parts, l layout) Parts {
+	if l == nhwc {
+		return x
+	}
+	return x.Map(func(y *Node) *Node {
+		d := y.Shape().Dimensions
+		return Reshape(transpose2D(y, d[0]), d[1], d[2], d[3], d[0])
+	})
+}
+
+// fromNHWC returns the [b,h,w,C] parts in layout l.
+func fromNHWC(x Parts, l layout) Parts {
+	if l == nhwc {
+		return x
+	}
+	return x.Map(func(y *Node) *Node {
+		d := y.Shape().Dimensions
+		return Reshape(transpose2D(y, d[0]*d[1]*d[2]), d[3], d[0], d[1], d[2])
+	})
+}
+
+// transpose2D returns x, read as a matrix of rows rows, transposed ([cols, rows]). The Go backend's
+// transpose steps an index iterator over the axes per element: as a matrix it has only two.
+func transpose2D(x *Node, rows int) *Node {
+	return Transpose(Reshape(x, rows, -1), 0, 1)
 }
 
 func relu(p Parts) Parts { return p.Map(activation.Relu) }
 
-// classHead turns the last feature map x [B,h,w,C] into logits [B,K] with the variables "weights" [C,K] and
+// classHead turns the last feature map x (layout l) into logits [B,K] with the variables "weights" [C,K] and
 // "biases" [K] (the same for every head, so CAM's W.A is each head's class map).
-func classHead(head *model.Scope, x *Node, cfg Config) *Node {
-	wv, bv := headVars(head, x, cfg)
-	if cfg.head() == HeadGAP {
+func classHead(head *model.Scope, x *Node, cfg Config, l layout) *Node {
+	wv, bv := headVars(head, x, cfg, l)
+	if cfg.head() == HeadGAP && l == nhwc {
 		return Add(Dot(ReduceMean(x, 1, 2), wv).Product(), bv)
 	}
-	// Class maps first: [B, h*w, K] = x . W + b, then pooled over the h*w cells.
-	maps := Add(classMaps(head, x, cfg), InsertAxes(bv, 1))
+	// Class maps first: [B, h*w, K] = x . W + b, then pooled over the h*w cells (channels first, also with
+	// gap: the mean of the K maps costs less than the mean of the C channels).
+	if cfg.head() == HeadGAP {
+		return Add(ReduceMean(classMaps(head, x, cfg, l), 1), bv)
+	}
+	maps := Add(classMaps(head, x, cfg, l), InsertAxes(bv, 1))
 	switch cfg.head() {
 	case HeadLSE:
 		return lsePool(maps, cfg.HeadParam)
@@ -275,8 +325,8 @@ func classHead(head *model.Scope, x *Node, cfg Config) *Node {
 }
 
 // headVars are the head's variables as nodes: "weights" [C,K] and "biases" as [1,K].
-func headVars(head *model.Scope, x *Node, cfg Config) (weights, biases *Node) {
-	c, k, g := x.Shape().Dimensions[3], cfg.NumClasses(), x.Graph()
+func headVars(head *model.Scope, x *Node, cfg Config, l layout) (weights, biases *Node) {
+	c, k, g := x.Shape().Dimensions[l.c], cfg.NumClasses(), x.Graph()
 	weights = head.WithInitializer(initializer.XavierUniformFn(head)).
 		VariableWithShape("weights", shapes.Make(x.DType(), c, k)).NodeValue(g)
 	biases = Reshape(head.WithInitializer(initializer.Zero).
@@ -284,13 +334,17 @@ func headVars(head *model.Scope, x *Node, cfg Config) (weights, biases *Node) {
 	return weights, biases
 }
 
-// classMaps are the class maps without bias, x . W: [B, h*w, K] for the last feature map x [B,h,w,C]. With the
+// classMaps are the class maps without bias, x . W: [B, h*w, K] for the last feature map x (layout l). With the
 // gap head, CAM and Grad-CAM of class k are ReLU of map k (up to the constant 1/(h*w)).
-func classMaps(head *model.Scope, x *Node, cfg Config) *Node {
+func classMaps(head *model.Scope, x *Node, cfg Config, l layout) *Node {
 	dims := x.Shape().Dimensions
-	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
-	wv, _ := headVars(head, x, cfg)
-	return Reshape(Dot(Reshape(x, b*h*w, c), wv).Product(), b, h*w, cfg.NumClasses())
+	b, h, w, c, k := dims[l.batch], dims[l.h], dims[l.w], dims[l.c], cfg.NumClasses()
+	wv, _ := headVars(head, x, cfg, l)
+	if l == nhwc {
+		return Reshape(Dot(Reshape(x, b*h*w, c), wv).Product(), b, h*w, k)
+	}
+	maps := DotGeneral(Transpose(wv, 0, 1), []int{1}, nil, Reshape(x, c, b*h*w), []int{0}, nil) // [K, B*h*w]
+	return Reshape(transpose2D(maps, k), b, h*w, k)
 }
 
 // lsePool: (log mean_i exp(r*m_i))/r over axis 1 of maps [B,N,K], stabilised by the (gradient-free) max.
@@ -317,27 +371,33 @@ func basicBlock(s *model.Scope, x Parts, width, stride int, pad string) Parts {
 	y := relu(convBN(s, "conv1", "bn1", x, width, 3, stride, pad))
 	y = convBN(s, "conv2", "bn2", y, width, 3, 1, pad)
 	shortcut := x
-	if stride != 1 || x[0].Shape().Dimensions[3] != width {
+	if stride != 1 || x[0].Shape().Dimensions[actLayout(s, x[0].Graph()).c] != width {
 		shortcut = convBN(s, "down_conv", "down_bn", x, width, 1, stride, pad)
 	}
 	return relu(y.Zip(shortcut, Add))
 }
 
-// convBN is batch norm (scope s.In(bn)) of the convolution (scope s.In(conv), conv2D) of each part of x.
-// In inference the batch norm is folded into the kernel: conv(x, W*m) + a, with m = scale/sqrt(var+eps)
-// and a = offset - mean*m per output channel, the bias a inside the conv's matmul (im2colConvBias): no
-// pass over the output at all.
+// convBN is batch norm (scope s.In(bn)) of the convolution (scope s.In(conv)) of each part of x: in training
+// im2colConv and batchNorm ([B,H,W,C]). In inference (channels first, [C,B,H,W]) the batch norm is folded
+// into the kernel: conv(x, W*m) + a, with m = scale/sqrt(var+eps) and a = offset - mean*m per output
+// channel, the bias a inside the conv's matmul (im2colConvCF): no pass over the output at all.
 func convBN(s *model.Scope, conv, bn string, x Parts, width, k, stride int, pad string) Parts {
-	w := convKernel(s.In("%s", conv), x[0], width, k)
 	g := x[0].Graph()
-	if s.IsTraining(g) || !foldBatchNorm {
-		training := s.IsTraining(g)
-		return batchNorm(s.In("%s", bn), x.Map(func(y *Node) *Node { return im2colConv(y, w, stride, pad, training) }))
+	l := actLayout(s, g)
+	w := convKernel(s.In("%s", conv), x[0], x[0].Shape().Dimensions[l.c], width, k)
+	if l == nhwc {
+		return batchNorm(s.In("%s", bn), x.Map(func(y *Node) *Node { return im2colConv(y, w, stride, pad) }))
 	}
 	v := newBNVars(s.In("%s", bn), w.DType(), width)
 	mul, add := v.affine(g, v.mean.NodeValue(g), v.variance.NodeValue(g))
+	if !foldBatchNorm { // the textbook order, to compare: convolution, then x*mul + add per channel
+		perChannel := func(v *Node) *Node { return Reshape(v, width, 1, 1, 1) }
+		return x.Map(func(y *Node) *Node {
+			return Add(Mul(im2colConvCF(y, w, nil, stride, pad), perChannel(mul)), perChannel(add))
+		})
+	}
 	folded := Mul(w, Reshape(mul, 1, 1, 1, width))
-	return x.Map(func(y *Node) *Node { return im2colConvBias(y, folded, add, stride, pad) })
+	return x.Map(func(y *Node) *Node { return im2colConvCF(y, folded, add, stride, pad) })
 }
 
 // foldBatchNorm: convBN folds batch norm into the kernel in inference (false only in tests, to compare).

@@ -79,3 +79,56 @@ func sliceReference(data []float32, strides []int, ranges [][3]int) []float32 {
 	rec(0, 0)
 	return out
 }
+
+// TestTransposeMatchesReference checks the backend's Transpose (third_party/gomlx-compute merges axes and moves
+// runs or tiles, FORK.md) against a host loop on random shapes (axes of size 1 included) and permutations, for
+// 4- and 8-byte elements.
+func TestTransposeMatchesReference(t *testing.T) {
+	backend, err := NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 300 {
+		dims := make([]int, 1+rng.IntN(5))
+		for i := range dims {
+			dims[i] = 1 + rng.IntN(7)
+		}
+		if trial%10 == 0 { // large enough for several 16x16 tiles
+			dims = []int{1 + rng.IntN(3), 17 + rng.IntN(40), 17 + rng.IntN(40)}
+		}
+		perm := rng.Perm(len(dims))
+		data := make([]float64, shapes.Make(dtypes.Float64, dims...).Size())
+		for i := range data {
+			data[i] = float64(i)
+		}
+		x64 := tensors.FromFlatDataAndDimensions(data, dims...)
+		want := transposeReference(data, dims, perm)
+		for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+			got := tensors.MustCopyFlatData[float64](MustExecOnce(backend, func(x *Node) *Node {
+				return ConvertDType(TransposeAllDims(ConvertDType(x, dt), perm...), dtypes.Float64)
+			}, x64))
+			if !slices.Equal(got, want) {
+				t.Fatalf("trial %d, %s: dims %v perm %v: got %v, want %v", trial, dt, dims, perm, got, want)
+			}
+		}
+	}
+}
+
+// transposeReference is Transpose on the host: output axis i is input axis perm[i].
+func transposeReference(data []float64, dims, perm []int) []float64 {
+	strides := shapes.Make(dtypes.Float64, dims...).Strides()
+	out := make([]float64, 0, len(data))
+	var rec func(axis, off int)
+	rec = func(axis, off int) {
+		if axis == len(perm) {
+			out = append(out, data[off])
+			return
+		}
+		for i := range dims[perm[axis]] {
+			rec(axis+1, off+i*strides[perm[axis]])
+		}
+	}
+	rec(0, 0)
+	return out
+}

@@ -60,8 +60,11 @@ func execTranspose(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 	if err != nil {
 		return nil, err
 	}
-	it := NewTransposeIterator(operand.RawShape, permutations)
 	dtype := node.Shape.DType
+	if dtype.Size() >= 1 && transposeByBlocks(operand, output, permutations, dtype.Size()) {
+		return output, nil
+	}
+	it := NewTransposeIterator(operand.RawShape, permutations)
 	tmpAny, tmpErr := TransposeDTypeMap.Get(dtype)
 	if tmpErr != nil {
 		panic(tmpErr)

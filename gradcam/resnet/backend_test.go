@@ -56,24 +56,32 @@ func TestSliceMatchesReference(t *testing.T) {
 			}
 			return Slice(x, spec...)
 		}, x))
-		want := sliceReference(data, x.Shape().Strides(), ranges)
+		axes, idx := make([]int, len(ranges)), make([][]int, len(ranges))
+		for i, r := range ranges {
+			axes[i] = i
+			for j := r[0]; j < r[1]; j += r[2] {
+				idx[i] = append(idx[i], j)
+			}
+		}
+		want := hostGather(data, x.Shape().Strides(), axes, idx)
 		if !slices.Equal(got, want) {
 			t.Fatalf("trial %d: dims %v ranges %v: got %v, want %v", trial, dims, ranges, got, want)
 		}
 	}
 }
 
-// sliceReference is Slice on the host: ranges are (start, limit, stride) per axis of data (row-major strides).
-func sliceReference(data []float32, strides []int, ranges [][3]int) []float32 {
-	var out []float32
-	var rec func(axis, off int)
-	rec = func(axis, off int) {
-		if axis == len(ranges) {
+// hostGather is the host reference for Slice and Transpose: data's elements (row-major strides) in the order
+// of nested loops, loop k running over the indices idx[k] of axis axes[k], outermost first.
+func hostGather[T any](data []T, strides, axes []int, idx [][]int) []T {
+	var out []T
+	var rec func(k, off int)
+	rec = func(k, off int) {
+		if k == len(axes) {
 			out = append(out, data[off])
 			return
 		}
-		for i := ranges[axis][0]; i < ranges[axis][1]; i += ranges[axis][2] {
-			rec(axis+1, off+i*strides[axis])
+		for _, i := range idx[k] {
+			rec(k+1, off+i*strides[axes[k]])
 		}
 	}
 	rec(0, 0)
@@ -103,7 +111,14 @@ func TestTransposeMatchesReference(t *testing.T) {
 			data[i] = float64(i)
 		}
 		x64 := tensors.FromFlatDataAndDimensions(data, dims...)
-		want := transposeReference(data, dims, perm)
+		idx := make([][]int, len(perm))
+		for k, a := range perm {
+			idx[k] = make([]int, dims[a])
+			for i := range idx[k] {
+				idx[k][i] = i
+			}
+		}
+		want := hostGather(data, shapes.Make(dtypes.Float64, dims...).Strides(), perm, idx)
 		for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
 			got := tensors.MustCopyFlatData[float64](MustExecOnce(backend, func(x *Node) *Node {
 				return ConvertDType(TransposeAllDims(ConvertDType(x, dt), perm...), dtypes.Float64)
@@ -113,22 +128,4 @@ func TestTransposeMatchesReference(t *testing.T) {
 			}
 		}
 	}
-}
-
-// transposeReference is Transpose on the host: output axis i is input axis perm[i].
-func transposeReference(data []float64, dims, perm []int) []float64 {
-	strides := shapes.Make(dtypes.Float64, dims...).Strides()
-	out := make([]float64, 0, len(data))
-	var rec func(axis, off int)
-	rec = func(axis, off int) {
-		if axis == len(perm) {
-			out = append(out, data[off])
-			return
-		}
-		for i := range dims[perm[axis]] {
-			rec(axis+1, off+i*strides[perm[axis]])
-		}
-	}
-	rec(0, 0)
-	return out
 }

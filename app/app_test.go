@@ -2,6 +2,7 @@ package app
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,6 +63,37 @@ func TestRandomizedModel(t *testing.T) {
 	}
 	if changed < 3 {
 		t.Errorf("only %d weight tensors re-initialised", changed)
+	}
+	// The draws must not depend on the store's variable order (a loaded store's order can change between
+	// processes): the same model with its variables re-created in reverse order randomises to the same values.
+	rev, err := m.Store.Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := slices.Collect(rev.IterVariables())
+	for _, v := range slices.Backward(vars) {
+		path := v.Path()
+		value, err := v.MustValue().LocalClone()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rev.DeleteVariable(path); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rev.CreateVariable(path, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mr := *m
+	mr.Store = rev
+	rmr, err := explain.RandomizedModel(&mr, RandomizeScopes, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, v := range snapshot(t, rmr) {
+		if !equal(after[path], v) {
+			t.Errorf("%s: randomised differently when the store's variables are in another order", path)
+		}
 	}
 	if _, err := explain.RandomizedModel(m, []string{"/nowhere"}, 1); err == nil {
 		t.Error("randomising an empty scope: no error")

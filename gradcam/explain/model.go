@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/compute"
@@ -41,7 +42,10 @@ func RandomizedModel(m *Model, scopes []string, seed int64) (*Model, error) {
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x5a417))
 	changed := 0
-	for v := range store.IterVariables() {
+	// In path order: a loaded store's variable order can differ from one process to the next, and the draws
+	// must land on the same variables every time for the sanity check to be reproducible.
+	vars := slices.SortedFunc(store.IterVariables(), func(a, b *model.Variable) int { return strings.Compare(a.Path(), b.Path()) })
+	for _, v := range vars {
 		inScope := false
 		for _, s := range scopes {
 			if v.Path() == s || strings.HasPrefix(v.Path(), strings.TrimSuffix(s, "/")+"/") {

@@ -294,8 +294,9 @@ func fromNHWC(x Parts, l layout) Parts {
 	})
 }
 
-// transpose2D returns x, read as a matrix of rows rows, transposed ([cols, rows]). The Go backend's
-// transpose steps an index iterator over the axes per element: as a matrix it has only two.
+// transpose2D returns x, read as a matrix of rows rows, transposed ([cols, rows]). Upstream compute's Go
+// backend steps an index iterator over the axes per element: as a matrix it has only two (the patched copy in
+// third_party merges the axes itself and tiles the matrix; this reshape keeps library users on upstream fast).
 func transpose2D(x *Node, rows int) *Node {
 	return Transpose(Reshape(x, rows, -1), 0, 1)
 }

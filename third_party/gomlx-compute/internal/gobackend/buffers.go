@@ -257,11 +257,12 @@ var fillBufferDTypeMap = NewDTypeMap("fillBuffer")
 
 // fillBufferGeneric is the generic implementation of Buffer.Fill.
 func fillBufferGeneric[T SupportedTypesConstraints](b *Buffer, valueAny any) {
-	var value T
-	if valueAny != nil {
-		value = valueAny.(T) //nolint:errcheck
-	}
 	flat := b.Flat.([]T) //nolint:errcheck
+	if valueAny == nil {
+		clear(flat) // neucam patch (FORK.md): one memclr instead of an element loop.
+		return
+	}
+	value := valueAny.(T) //nolint:errcheck
 	for i := range flat {
 		flat[i] = value
 	}

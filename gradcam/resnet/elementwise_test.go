@@ -1,0 +1,176 @@
+package resnet
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// elementwiseCase is one output of the graph in TestElementwiseMatchesReference and its host reference.
+type elementwiseCase struct {
+	name  string
+	graph func(x, y, s *Node) *Node
+	host  func(x, y, s float32) float32
+}
+
+// elementwiseCases: same-shape operands, a scalar on either side, Sign, and operands the op may overwrite
+// (the Neg results are owned by the op, which then writes its output into them).
+var elementwiseCases = []elementwiseCase{
+	{"x+y", func(x, y, _ *Node) *Node { return Add(x, y) }, func(x, y, _ float32) float32 { return x + y }},
+	{"x-y", func(x, y, _ *Node) *Node { return Sub(x, y) }, func(x, y, _ float32) float32 { return x - y }},
+	{"x*y", func(x, y, _ *Node) *Node { return Mul(x, y) }, func(x, y, _ float32) float32 { return x * y }},
+	{"max(x,y)", func(x, y, _ *Node) *Node { return Max(x, y) }, func(x, y, _ float32) float32 { return max(x, y) }},
+	{"min(x,y)", func(x, y, _ *Node) *Node { return Min(x, y) }, func(x, y, _ float32) float32 { return min(x, y) }},
+	{"x+s", func(x, _, s *Node) *Node { return Add(x, s) }, func(x, _, s float32) float32 { return x + s }},
+	{"s+x", func(x, _, s *Node) *Node { return Add(s, x) }, func(x, _, s float32) float32 { return x + s }},
+	{"x-s", func(x, _, s *Node) *Node { return Sub(x, s) }, func(x, _, s float32) float32 { return x - s }},
+	{"s-x", func(x, _, s *Node) *Node { return Sub(s, x) }, func(x, _, s float32) float32 { return s - x }},
+	{"x*s", func(x, _, s *Node) *Node { return Mul(x, s) }, func(x, _, s float32) float32 { return x * s }},
+	{"s*x", func(x, _, s *Node) *Node { return Mul(s, x) }, func(x, _, s float32) float32 { return x * s }},
+	{"max(x,s)", func(x, _, s *Node) *Node { return Max(x, s) }, func(x, _, s float32) float32 { return max(x, s) }},
+	{"max(s,x)", func(x, _, s *Node) *Node { return Max(s, x) }, func(x, _, s float32) float32 { return max(x, s) }},
+	{"min(x,s)", func(x, _, s *Node) *Node { return Min(x, s) }, func(x, _, s float32) float32 { return min(x, s) }},
+	{"min(s,x)", func(x, _, s *Node) *Node { return Min(s, x) }, func(x, _, s float32) float32 { return min(x, s) }},
+	{"sign(x)", func(x, _, _ *Node) *Node { return Sign(x) }, hostSign},
+	{"max(-x,y)", func(x, y, _ *Node) *Node { return Max(Neg(x), y) }, func(x, y, _ float32) float32 { return max(-x, y) }},
+	{"x-(-y)", func(x, y, _ *Node) *Node { return Sub(x, Neg(y)) }, func(x, y, _ float32) float32 { return x - -y }},
+	{"sign(-x)", func(x, _, _ *Node) *Node { return Sign(Neg(x)) }, func(x, _, _ float32) float32 { return hostSign(-x, 0, 0) }},
+}
+
+// hostSign is the generic backend's Sign: -1 below zero, +1 above, +0 for 0, -0 and NaN.
+func hostSign(x, _, _ float32) float32 {
+	switch {
+	case x < 0:
+		return -1
+	case x > 0:
+		return 1
+	}
+	return 0
+}
+
+// elementwiseSpecials are mixed into the operands: NaNs of both signs and two payloads, zeros, infinities,
+// the extremes and a subnormal.
+var elementwiseSpecials = []float32{
+	math.Float32frombits(0x7fc00000), math.Float32frombits(0xffc00000), math.Float32frombits(0x7fc0abcd),
+	0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), 1, -1,
+	math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32,
+}
+
+func elementwiseValue(rng *rand.Rand) float32 {
+	if rng.IntN(3) == 0 {
+		return elementwiseSpecials[rng.IntN(len(elementwiseSpecials))]
+	}
+	return float32(rng.NormFloat64())
+}
+
+// TestElementwiseMatchesReference checks the backend's float32 Add, Sub, Mul, Max, Min and Sign
+// (third_party/gomlx-compute runs them in AVX-512 lanes where the CPU has it, FORK.md) bit for bit against the
+// same Go expressions on the host, on random shapes (lengths that leave tails of 1-15 elements, rank 0
+// included) with NaNs, signed zeros and infinities in both operands and in the scalar.
+func TestElementwiseMatchesReference(t *testing.T) {
+	backend, err := NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := range 120 {
+		dims := make([]int, rng.IntN(4))
+		for i := range dims {
+			dims[i] = 1 + rng.IntN(23)
+		}
+		n := shapes.Make(dtypes.Float32, dims...).Size()
+		xs, ys := make([]float32, n), make([]float32, n)
+		for i := range xs {
+			xs[i], ys[i] = elementwiseValue(rng), elementwiseValue(rng)
+		}
+		s := elementwiseValue(rng)
+		got := MustExecOnceN(backend, func(in []*Node) []*Node {
+			out := make([]*Node, len(elementwiseCases))
+			for i, c := range elementwiseCases {
+				out[i] = c.graph(in[0], in[1], in[2])
+			}
+			return out
+		}, tensors.FromFlatDataAndDimensions(xs, dims...), tensors.FromFlatDataAndDimensions(ys, dims...), s)
+		for k, c := range elementwiseCases {
+			flat := tensors.MustCopyFlatData[float32](got[k])
+			for i := range xs {
+				if want := c.host(xs[i], ys[i], s); math.Float32bits(flat[i]) != math.Float32bits(want) {
+					t.Fatalf("trial %d, dims %v, %s at %d: x=%#x y=%#x s=%#x: got %#x, want %#x", trial, dims, c.name,
+						i, math.Float32bits(xs[i]), math.Float32bits(ys[i]), math.Float32bits(s),
+						math.Float32bits(flat[i]), math.Float32bits(want))
+				}
+			}
+		}
+	}
+}
+
+// TestPadMatchesReference checks the backend's Pad (third_party/gomlx-compute zeroes the output with one clear,
+// FORK.md) against a host loop on random shapes, edge and interior padding, with a zero and a non-zero fill.
+// Each zero-fill Pad runs right after a graph that returned a NaN-filled buffer of the same size to the
+// backend's pool, so that a fill that misses elements leaves NaNs behind.
+func TestPadMatchesReference(t *testing.T) {
+	backend, err := NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for trial := range 100 {
+		dims := make([]int, 1+rng.IntN(4))
+		cfg := make([]PadAxis, len(dims))
+		for i := range dims {
+			dims[i] = 1 + rng.IntN(6)
+			if rng.IntN(3) > 0 {
+				cfg[i] = PadAxis{Start: rng.IntN(3), End: rng.IntN(3), Interior: rng.IntN(2)}
+			}
+		}
+		data := make([]float32, shapes.Make(dtypes.Float32, dims...).Size())
+		for i := range data {
+			data[i] = float32(i + 1)
+		}
+		x := tensors.FromFlatDataAndDimensions(data, dims...)
+		for _, fill := range []float32{0, 2.5} {
+			MustExecOnce(backend, func(x *Node) *Node {
+				nan := Scalar(x.Graph(), dtypes.Float32, math.NaN())
+				return ReduceAllSum(Add(Pad(x, nan, cfg...), nan))
+			}, x).FinalizeAll()
+			got := tensors.MustCopyFlatData[float32](MustExecOnce(backend, func(x *Node) *Node {
+				return Pad(x, Scalar(x.Graph(), dtypes.Float32, fill), cfg...)
+			}, x))
+			if want := hostPad(data, dims, cfg, fill); !slices.Equal(got, want) {
+				t.Fatalf("trial %d, fill %v: dims %v pad %v: got %v, want %v", trial, fill, dims, cfg, got, want)
+			}
+		}
+	}
+}
+
+// hostPad is the reference for Pad: output element by element, each either the fill or the operand element
+// whose position (start + i*(interior+1) on every axis) it is.
+func hostPad(data []float32, dims []int, cfg []PadAxis, fill float32) []float32 {
+	out := []float32{fill}
+	outDims := []int{}
+	for a := len(dims) - 1; a >= 0; a-- { // build from the innermost axis outwards
+		c, d := cfg[a], dims[a]
+		od := c.Start + d + (d-1)*c.Interior + c.End
+		next := make([]float32, 0, od*len(out))
+		for range od {
+			next = append(next, out...)
+		}
+		out, outDims = next, append([]int{od}, outDims...)
+	}
+	strides := shapes.Make(dtypes.Float32, outDims...).Strides()
+	for i, v := range data {
+		off, rem := 0, i
+		for a := len(dims) - 1; a >= 0; a-- {
+			off += (cfg[a].Start + rem%dims[a]*(cfg[a].Interior+1)) * strides[a]
+			rem /= dims[a]
+		}
+		out[off] = v
+	}
+	return out
+}

@@ -25,6 +25,9 @@ go test -race -count=1 ./neu/... ./synth/... ./gradcam/render/... ./gradcam/metr
 step "go test (all packages)"
 go test -count=1 -timeout 40m ./...
 
+step "go test (our tests of the patched backend, third_party/gomlx-compute: a module of its own)"
+(cd third_party/gomlx-compute && go vet -asmdecl ./internal/gobackend/dot/matmul/ && go test -count=1 ./...)
+
 step "fuzz (a few seconds each, seed corpus in neu/testdata/fuzz)"
 for f in FuzzParseVOC FuzzReadImage; do
   go test -run='^$' -fuzz="^$f\$" -fuzztime=5s ./neu/ >/dev/null

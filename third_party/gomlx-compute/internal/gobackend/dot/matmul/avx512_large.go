@@ -201,32 +201,11 @@ func avx512LargeMatrixSliceFloat32( //alt:f32
 					rhsPanelWidth, contractingPanelWidth, params.RHSL1KernelCols)
 			}
 
-			// Loop 3 (ic): Tiling LHS cross axis (M), i.e. the output rows.
-			for lhsPanelRowIdx := rowStart; lhsPanelRowIdx < rowEnd; lhsPanelRowIdx += params.LHSPanelCrossSize {
-				lhsPanelHeight := min(params.LHSPanelCrossSize, rowEnd-lhsPanelRowIdx)
-				avx512PackLHSKernelRows4(lhsMatrix, packedLHS, lhsPanelRowIdx, contractingPanelIdx, contractingSize, lhsPanelHeight, contractingPanelWidth, params.LHSL1KernelRows) //alt:f32|bf16|f16|f64
-
-				avx512LargeKernelFloat32( //alt:f32
-					//alt:bf16 avx512LargeKernelBFloat16(
-					//alt:f16 avx512LargeKernelFloat16(
-					//alt:f64 avx512LargeKernelFloat64(
-					packedLHS, packedRHS, packedOutput,
-					params.LHSPanelCrossSize, params.RHSPanelCrossSize,
-					contractingPanelWidth,
-					lhsPanelHeight, rhsPanelWidth,
-				)
-
-				// Accumulate (or write) packedOutput to output.
-				isFirstContractingPanel := contractingPanelIdx == 0
-				avx512ApplyPackedOutputFloat32( //alt:f32|bf16|f16
-					//alt:f64 avx512ApplyPackedOutputFloat64(
-					packedOutput, outputMatrix,
-					isFirstContractingPanel,
-					params.RHSPanelCrossSize,
-					lhsPanelRowIdx, rhsPanelColIdx,
-					rhsCrossSize,
-					lhsPanelHeight, rhsPanelWidth)
-			}
+			// Loop 3 (ic): the output rows, 12 at a time against the whole packed rhs panel (neucam patch,
+			// FORK.md: the register-blocked kernel reads the lhs rows in place, no packed lhs).
+			avx512RowsTimesPanelFloat32(lhsMatrix, contractingSize, rowStart, rowEnd, contractingPanelIdx, //alt:f32
+				contractingPanelWidth, packedRHS, rhsPanelWidth, outputMatrix, rhsCrossSize, rhsPanelColIdx, //alt:f32
+				contractingPanelIdx == 0, packedLHS, packedOutput) //alt:f32
 		}
 	}
 }

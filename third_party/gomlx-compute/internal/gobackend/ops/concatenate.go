@@ -91,45 +91,28 @@ func execConcatenate(backend *gobackend.Backend, node *gobackend.Node, inputs []
 	}
 	innerBlockBytes := innerBlockSize * elemSize
 
-	// Total size in bytes of one full "row" along the concatenation axis in the output.
-	// This is the stride needed to jump from one outer block to the next in the output.
-	outputConcatAxisStrideBytes := outputShape.Dimensions[axis] * innerBlockBytes
-
-	// Current offset in bytes along the concatenation axis *within* an outer block in the output buffer.
-	// This accumulates as we process each input tensor.
-	outputAxisOffsetBytes := 0
-
-	for _, inputBuf := range inputs {
-		inputShape := inputBuf.RawShape
-		inputDims := inputShape.Dimensions
+	// neucam patch (FORK.md): the output is written in order, one outer block after the other, each the
+	// concatenation of the inputs' blocks (upstream copied one input at a time into every outer block, a
+	// strided write pattern up to 2x slower for the short blocks of a channel-axis concatenation).
+	inputsBytes := make([][]byte, len(inputs))
+	inputsBlockBytes := make([]int, len(inputs))
+	for i, inputBuf := range inputs {
 		inputBytes, err := inputBuf.MutableBytes() // Use mutableBytes() for input
 		if err != nil {
 			return nil, err
 		}
-
-		// Size of the concatenation axis for this specific input.
-		inputConcatAxisSize := inputDims[axis]
-
-		// Total size in bytes to copy from this input *per outer block*.
-		inputBlockBytes := inputConcatAxisSize * innerBlockBytes
-
-		// Iterate through all outer dimension blocks.
-		for outerIdx := range outerBlockSize {
-			// Calculate the starting byte position for the current outer block in the input.
-			// This is simply the outer block index times the size of the block to copy for this input.
-			inputStartOffset := outerIdx * inputBlockBytes
-
-			// Calculate the starting byte position for the current outer block in the output.
-			// This is the outer block index times the total output stride along the concat axis,
-			// plus the accumulated offset from previous inputs along the concat axis.
-			outputStartOffset := outerIdx*outputConcatAxisStrideBytes + outputAxisOffsetBytes
-
-			// Copy the relevant block of bytes for the current outer block.
-			copy(outputBytes[outputStartOffset:outputStartOffset+inputBlockBytes], inputBytes[inputStartOffset:inputStartOffset+inputBlockBytes])
+		inputsBytes[i] = inputBytes
+		// Size in bytes to copy from this input per outer block.
+		inputsBlockBytes[i] = inputBuf.RawShape.Dimensions[axis] * innerBlockBytes
+	}
+	outputOffset := 0
+	for outerIdx := range outerBlockSize {
+		for i, inputBytes := range inputsBytes {
+			n := inputsBlockBytes[i]
+			inputStartOffset := outerIdx * n
+			copy(outputBytes[outputOffset:outputOffset+n], inputBytes[inputStartOffset:inputStartOffset+n])
+			outputOffset += n
 		}
-
-		// Update the offset for the next input along the concatenation axis.
-		outputAxisOffsetBytes += inputBlockBytes
 	}
 
 	return output, nil

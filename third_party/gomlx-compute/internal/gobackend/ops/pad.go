@@ -83,9 +83,18 @@ func execPad(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		}
 	}
 
+	// neucam patch (FORK.md): with a zero fill (and no negative padding), only the bytes the operand does not
+	// cover are cleared, in the gaps between the copies below, which go in increasing output order.
+	zeroGaps := isZero && len(operandBytes) > 0
+	for _, config := range axesConfig {
+		zeroGaps = zeroGaps && config.Start >= 0 && config.End >= 0
+	}
+	zeroedTo := 0 // with zeroGaps: all output bytes before it are written
 	if isZero {
-		// Fast path: just zero the output buffer
-		output.Zeros()
+		if !zeroGaps {
+			// Fast path: just zero the output buffer
+			output.Zeros()
+		}
 	} else if len(outputBytes) > 0 {
 		// Fill output buffer with the repeated fill value
 		copy(outputBytes, fillValueBytes)
@@ -166,6 +175,10 @@ func execPad(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	copyND = func(axis int, operandOffset, outputOffset int) {
 		if axis == numMerged {
 			// Copy virtual element
+			if zeroGaps {
+				clear(outputBytes[zeroedTo:outputOffset])
+				zeroedTo = outputOffset + virtualElementSize
+			}
 			copy(outputBytes[outputOffset:outputOffset+virtualElementSize], operandBytes[operandOffset:operandOffset+virtualElementSize])
 			return
 		}
@@ -184,6 +197,9 @@ func execPad(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	}
 
 	copyND(0, 0, 0)
+	if zeroGaps {
+		clear(outputBytes[zeroedTo:])
+	}
 
 	return output, nil
 }

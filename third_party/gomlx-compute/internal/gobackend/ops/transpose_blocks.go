@@ -42,7 +42,7 @@ func transposeByBlocks(operand, output *gobackend.Buffer, permutations []int, el
 		rows, cols := dims[rank-2], dims[rank-1]
 		switch elemSize {
 		case 4:
-			transposeTiles(bytesAs[uint32](dst), bytesAs[uint32](src), batch, rows, cols)
+			transposeTiles32(bytesAs[uint32](dst), bytesAs[uint32](src), batch, rows, cols)
 		case 8:
 			transposeTiles(bytesAs[uint64](dst), bytesAs[uint64](src), batch, rows, cols)
 		case 2:
@@ -108,6 +108,9 @@ func mergeTransposeAxes(dims, perm []int) (mDims, mPerm []int) {
 	}
 	return mDims, mPerm
 }
+
+// transposeTiles32 is transposeTiles for 4-byte elements; transpose_avx512.go replaces it where AVX-512 is there.
+var transposeTiles32 = transposeTiles[uint32]
 
 // transposeTiles writes dst[b][c][r] = src[b][r][c] for src [batch, rows, cols], in 16x16 tiles.
 func transposeTiles[T any](dst, src []T, batch, rows, cols int) {

@@ -170,16 +170,30 @@ func execPad(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		outStride *= mergedAxes[i].outputDim
 	}
 
-	// Recursive copy
+	// Recursive copy. neucam patch (FORK.md): the innermost padded axis is one loop of copies here (not one call
+	// per element), and a single copy when it has no interior padding (its elements are then contiguous in both
+	// the operand and the output).
 	var copyND func(axis int, operandOffset, outputOffset int)
 	copyND = func(axis int, operandOffset, outputOffset int) {
-		if axis == numMerged {
-			// Copy virtual element
-			if zeroGaps {
-				clear(outputBytes[zeroedTo:outputOffset])
-				zeroedTo = outputOffset + virtualElementSize
+		if axis >= numMerged-1 {
+			n, count, opStep, outStep := virtualElementSize, 1, 0, 0
+			if axis == numMerged-1 {
+				mAxis := mergedAxes[axis]
+				outputOffset += mAxis.config.Start * outputStrides[axis]
+				count, opStep, outStep = mAxis.operandDim, operandStrides[axis], outputStrides[axis]*(1+mAxis.config.Interior)
+				if mAxis.config.Interior == 0 {
+					n, count = n*count, 1
+				}
 			}
-			copy(outputBytes[outputOffset:outputOffset+virtualElementSize], operandBytes[operandOffset:operandOffset+virtualElementSize])
+			for range count {
+				if zeroGaps && zeroedTo < outputOffset {
+					clear(outputBytes[zeroedTo:outputOffset])
+				}
+				zeroedTo = outputOffset + n
+				copy(outputBytes[outputOffset:outputOffset+n], operandBytes[operandOffset:operandOffset+n])
+				operandOffset += opStep
+				outputOffset += outStep
+			}
 			return
 		}
 

@@ -5,7 +5,7 @@ package ops
 // Not upstream: part of neucam's patch of compute v0.1.2 (third_party/gomlx-compute/FORK.md).
 //
 // AVX-512 loops (16 float32 lanes) for the float32 element-wise ops Add, Sub, Mul, Max, Min with operands of
-// the same shape or one scalar (size-1) operand, and for Sign. They compute exactly what the generic loops of
+// the same shape, one scalar (size-1) operand, or operands broadcast on outer axes only, and for Sign. They compute exactly what the generic loops of
 // gen_exec_binary.go and unaryops.go compute, bit for bit: Add/Sub/Mul are the same IEEE operations lane by
 // lane; Max/Min reproduce the instruction sequence the Go compiler emits for the builtins on amd64 (NaN and
 // -0/+0 included); Sign gives -1, +1 or +0 (for 0, -0 and NaN) as the generic switch does. Other dtypes,
@@ -43,7 +43,8 @@ type binaryF32Kernels struct {
 	fallback    gobackend.NodeExecutor                          // other dtypes
 }
 
-// exec follows the generic executors' case order (scalar rhs, [scalar lhs,] same shape, broadcast).
+// exec follows the generic executors' case order (scalar rhs, [scalar lhs,] same shape, broadcast), with
+// broadcastRows before the generic broadcast loop.
 //
 // A NaN scalar operand of Add or Mul goes to the generic loop: which NaN x+NaN returns when x is a NaN too
 // depends on the operand order the compiler picks for these commutative instructions, and it picks one order
@@ -67,10 +68,51 @@ func (k *binaryF32Kernels) exec(backend *gobackend.Backend, node *gobackend.Node
 		k.scalarLHS(out, b, a[0])
 	case lhs.RawShape.Equal(rhs.RawShape):
 		k.same(out, a, b)
-	default:
+	case !k.broadcastRows(out, a, b, output.RawShape, lhs.RawShape, rhs.RawShape):
 		k.generic(a, b, out, lhs.RawShape, rhs.RawShape, output.RawShape)
 	}
 	return output, nil
+}
+
+// broadcastRows runs the same-shape loop row by row when both operands have the output's innermost axis (of 16
+// or more elements) and broadcast only outer axes (e.g. [8,1,1,128] + [8,16,16,128]); it returns false, and
+// does nothing, otherwise.
+func (k *binaryF32Kernels) broadcastRows(out, a, b []float32, outShape, aShape, bShape shapes.Shape) bool {
+	rank := outShape.Rank()
+	if rank == 0 || aShape.Rank() != rank || bShape.Rank() != rank {
+		return false
+	}
+	dims, n := outShape.Dimensions, outShape.Dimensions[rank-1]
+	if n < 16 || aShape.Dimensions[rank-1] != n || bShape.Dimensions[rank-1] != n {
+		return false
+	}
+	aStrides, bStrides := broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)
+	idx := make([]int, rank-1)
+	ai, bi := 0, 0
+	for o := 0; o < len(out); o += n {
+		k.same(out[o:o+n], a[ai:ai+n], b[bi:bi+n])
+		for axis := rank - 2; axis >= 0; axis-- {
+			idx[axis]++
+			if idx[axis] < dims[axis] {
+				ai, bi = ai+aStrides[axis], bi+bStrides[axis]
+				break
+			}
+			ai, bi = ai-(dims[axis]-1)*aStrides[axis], bi-(dims[axis]-1)*bStrides[axis]
+			idx[axis] = 0
+		}
+	}
+	return true
+}
+
+// broadcastStrides are operand's row-major strides, 0 on the axes it broadcasts (size 1 in operand only).
+func broadcastStrides(operand, output shapes.Shape) []int {
+	strides := operand.Strides()
+	for axis, d := range operand.Dimensions {
+		if d == 1 && output.Dimensions[axis] != 1 {
+			strides[axis] = 0
+		}
+	}
+	return strides
 }
 
 var (

@@ -44,39 +44,48 @@ func Im2ColConvPad(x, kernel *Node, stride int, padding string) *Node {
 	return im2colConv(x, kernel, stride, padding)
 }
 
-// im2colConv is Im2ColConvPad with the matmul oriented for training: the kernel's gradient is cheap (the
-// inference graph's convolution is im2colConvCF, channels first).
+// im2colConv is Im2ColConvPad for training (the inference graph's convolution is im2colConvCF, channels
+// first): out = cols . kernel, cols being the im2col matrix [B*H'*W', K*K*Cin] and the kernel [K*K*Cin, Cout].
+// The backend's matmul reads the large cols in place as its left operand and packs only the small kernel, and
+// the output comes out in [B,H',W',Cout] order: no transpose in the forward pass. The gradients are given
+// directly: with respect to cols v . kernel^T, with respect to the kernel (v^T . cols)^T (convKernelGrad),
+// layouts the matmul takes without transposing cols; for larger zero-padded convolutions the gradient with
+// respect to x is col2im's (per tap), so neither the views' nor the padding's slices run backwards.
 func im2colConv(x, kernel *Node, stride int, padding string) *Node {
-	views, oh, ow := im2colViews(x, kernel, stride, padding, nhwc)
 	kdims := kernel.Shape().Dimensions
 	k, cin, cout := kdims[0], kdims[2], kdims[3]
-	b := x.Shape().Dimensions[0]
-	flat := Reshape(Concatenate(views, -1), b*oh*ow, k*k*cin)
-	// Computed transposed, out^T = kernel^T . cols^T, then transposed back: with this orientation the
-	// backend's matmul layouts need no transpose of the large im2col matrix, neither here nor in the
-	// kernel's gradient (only the much smaller output is transposed); cols.kernel costs ~2x more per step.
-	// The gradient with respect to cols is given directly as v . kernel^T from the output's gradient v
-	// [B*H'*W', Cout] (a layout the matmul takes as is), where autodiff would transpose v^T back.
+	dims := x.Shape().Dimensions
+	b, oh, ow := dims[0], outSide(dims[1], stride), outSide(dims[2], stride)
 	kmat := Reshape(kernel, k*k*cin, cout)
-	if k == 1 {
-		return Reshape(matmulNN(flat, kmat), b, oh, ow, cout)
+	var flat *Node // the im2col matrix, kept for the kernel's gradient
+	cols := func(x *Node) *Node {
+		views, _, _ := im2colViews(x, kernel, stride, padding, nhwc)
+		flat = Reshape(Concatenate(views, -1), b*oh*ow, k*k*cin)
+		return flat
 	}
-	if padding != PadReflect && b*oh*ow*cin*cout >= smallMatmulFlops {
-		// Gradient with respect to x directly (col2im per tap, see col2im), so neither the views' nor the
-		// padding's slices run in the backward pass.
-		return withGradient(x, func(x *Node) *Node {
-			views, _, _ := im2colViews(x, kernel, stride, padding, nhwc)
-			flat := Reshape(Concatenate(views, -1), b*oh*ow, k*k*cin)
-			outT := DotGeneral(Transpose(kmat, 0, 1), []int{1}, nil, flat, []int{1}, nil)
-			return Reshape(Transpose(outT, 0, 1), b, oh, ow, cout)
-		}, func(v *Node) *Node { return col2im(v, kernel, x.Shape().Dimensions, stride) })
+	matmul := func(in []*Node) *Node { return DotGeneral(in[0], []int{1}, nil, in[1], []int{0}, nil) }
+	var out *Node
+	switch {
+	case k == 1:
+		out = matmulNN(cols(x), kmat)
+	case padding != PadReflect && b*oh*ow*cin*cout >= smallMatmulFlops:
+		out = withGradients([]*Node{x, kmat}, func(in []*Node) *Node { return matmul([]*Node{cols(in[0]), in[1]}) },
+			func(v *Node) []*Node {
+				return []*Node{col2im(Reshape(v, b, oh, ow, cout), kernel, dims, stride), convKernelGrad(v, flat)}
+			})
+	default:
+		out = withGradients([]*Node{cols(x), kmat}, matmul, func(v *Node) []*Node {
+			return []*Node{DotGeneral(v, []int{1}, nil, kmat, []int{1}, nil), convKernelGrad(v, flat)}
+		})
 	}
-	return withGradient(flat, func(flat *Node) *Node {
-		outT := DotGeneral(Transpose(kmat, 0, 1), []int{1}, nil, flat, []int{1}, nil) // [Cout, B*H'*W']
-		return Reshape(Transpose(outT, 0, 1), b, oh, ow, cout)
-	}, func(v *Node) *Node {
-		return DotGeneral(Reshape(v, b*oh*ow, cout), []int{1}, nil, kmat, []int{1}, nil)
-	})
+	return Reshape(out, b, oh, ow, cout)
+}
+
+// convKernelGrad is the gradient with respect to the kernel [K*K*Cin, Cout] of cols . kernel, from the
+// output's gradient v [B*H'*W', Cout] and cols [B*H'*W', K*K*Cin]: (v^T . cols)^T. Only the small v and the
+// result are transposed; cols is the matmul's right operand as it is.
+func convKernelGrad(v, cols *Node) *Node {
+	return Transpose(DotGeneral(Transpose(v, 0, 1), []int{1}, nil, cols, []int{0}, nil), 0, 1)
 }
 
 // smallMatmulFlops: the Go backend multiplies matrices with fewer products than this (4Mi) with its
@@ -189,7 +198,7 @@ func im2colViews(x, kernel *Node, stride int, padding string, l layout) (views [
 	}
 	dims := x.Shape().Dimensions
 	h, w := dims[l.h], dims[l.w]
-	oh, ow = (h+stride-1)/stride, (w+stride-1)/stride
+	oh, ow = outSide(h, stride), outSide(w, stride)
 	if k == 1 {
 		if stride > 1 {
 			x = subsample(x, stride, l)
@@ -216,10 +225,13 @@ func im2colViews(x, kernel *Node, stride int, padding string, l layout) (views [
 	return views, oh, ow
 }
 
+// outSide is the output side of a "same"-padded convolution of side n with the given stride.
+func outSide(n, stride int) int { return (n + stride - 1) / stride }
+
 // subsample takes every stride-th row and column (the sampling of a 1x1 strided convolution).
 func subsample(x *Node, stride int, l layout) *Node {
 	dims := x.Shape().Dimensions
-	oh, ow := (dims[l.h]+stride-1)/stride, (dims[l.w]+stride-1)/stride
+	oh, ow := outSide(dims[l.h], stride), outSide(dims[l.w], stride)
 	return l.spatialSlice(x, AxisRange(0, (oh-1)*stride+1).Stride(stride), AxisRange(0, (ow-1)*stride+1).Stride(stride))
 }
 

@@ -4,16 +4,18 @@
 
 #include "textflag.h"
 
-// func avx512Kernel12x32Float32(lhs unsafe.Pointer, lhsStrideBytes uintptr, rhs unsafe.Pointer, contractingLen int, tile unsafe.Pointer)
+// func avx512Kernel12x32Float32(lhs unsafe.Pointer, lhsStrideBytes uintptr, rhs unsafe.Pointer, contractingLen int,
+//	out unsafe.Pointer, outStrideBytes uintptr, accumulate bool)
 //
-// tile[r][c] = sum over k of lhs[r*stride + k] * rhs[k*32 + c], r < 12, c < 32, k < contractingLen (>= 1),
-// each sum accumulated in order k = 0, 1, ... with a fused multiply-add from +0, as avx512LargeKernelFloat32 does.
-TEXT ·avx512Kernel12x32Float32(SB), NOSPLIT, $0-40
+// For r < 12, c < 32: s[r][c] = sum over k < contractingLen (>= 1) of lhs[r*stride + k] * rhs[k*32 + c], each
+// sum a chain of fused multiply-adds in order k = 0, 1, ... from +0, as avx512LargeKernelFloat32 computes it;
+// then out[r*outStride + c] = s[r][c], or s[r][c] + out[r*outStride + c] when accumulate (as
+// avx512ApplyPackedOutputFloat32 adds a packed output).
+TEXT ·avx512Kernel12x32Float32(SB), NOSPLIT, $0-49
 	MOVQ lhs+0(FP), AX
 	MOVQ lhsStrideBytes+8(FP), BX
 	MOVQ rhs+16(FP), CX
 	MOVQ contractingLen+24(FP), DX
-	MOVQ tile+32(FP), DI
 	LEAQ (AX)(BX*2), SI
 	ADDQ BX, SI // row 3
 	LEAQ (SI)(BX*2), R8
@@ -90,29 +92,64 @@ loop:
 	ADDQ $128, CX
 	DECQ DX
 	JNZ loop
-	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
-	VMOVUPS Z3, 192(DI)
-	VMOVUPS Z4, 256(DI)
-	VMOVUPS Z5, 320(DI)
-	VMOVUPS Z6, 384(DI)
-	VMOVUPS Z7, 448(DI)
-	VMOVUPS Z8, 512(DI)
-	VMOVUPS Z9, 576(DI)
-	VMOVUPS Z10, 640(DI)
-	VMOVUPS Z11, 704(DI)
-	VMOVUPS Z12, 768(DI)
-	VMOVUPS Z13, 832(DI)
-	VMOVUPS Z14, 896(DI)
-	VMOVUPS Z15, 960(DI)
-	VMOVUPS Z16, 1024(DI)
-	VMOVUPS Z17, 1088(DI)
-	VMOVUPS Z18, 1152(DI)
-	VMOVUPS Z19, 1216(DI)
-	VMOVUPS Z20, 1280(DI)
-	VMOVUPS Z21, 1344(DI)
-	VMOVUPS Z22, 1408(DI)
-	VMOVUPS Z23, 1472(DI)
+	MOVQ out+32(FP), AX
+	MOVQ outStrideBytes+40(FP), BX
+	LEAQ (AX)(BX*2), SI
+	ADDQ BX, SI // row 3
+	LEAQ (SI)(BX*2), R8
+	ADDQ BX, R8 // row 6
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9 // row 9
+	CMPB accumulate+48(FP), $0
+	JEQ store
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS (AX)(BX*1), Z2, Z2
+	VADDPS 64(AX)(BX*1), Z3, Z3
+	VADDPS (AX)(BX*2), Z4, Z4
+	VADDPS 64(AX)(BX*2), Z5, Z5
+	VADDPS (SI), Z6, Z6
+	VADDPS 64(SI), Z7, Z7
+	VADDPS (SI)(BX*1), Z8, Z8
+	VADDPS 64(SI)(BX*1), Z9, Z9
+	VADDPS (SI)(BX*2), Z10, Z10
+	VADDPS 64(SI)(BX*2), Z11, Z11
+	VADDPS (R8), Z12, Z12
+	VADDPS 64(R8), Z13, Z13
+	VADDPS (R8)(BX*1), Z14, Z14
+	VADDPS 64(R8)(BX*1), Z15, Z15
+	VADDPS (R8)(BX*2), Z16, Z16
+	VADDPS 64(R8)(BX*2), Z17, Z17
+	VADDPS (R9), Z18, Z18
+	VADDPS 64(R9), Z19, Z19
+	VADDPS (R9)(BX*1), Z20, Z20
+	VADDPS 64(R9)(BX*1), Z21, Z21
+	VADDPS (R9)(BX*2), Z22, Z22
+	VADDPS 64(R9)(BX*2), Z23, Z23
+store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, (AX)(BX*1)
+	VMOVUPS Z3, 64(AX)(BX*1)
+	VMOVUPS Z4, (AX)(BX*2)
+	VMOVUPS Z5, 64(AX)(BX*2)
+	VMOVUPS Z6, (SI)
+	VMOVUPS Z7, 64(SI)
+	VMOVUPS Z8, (SI)(BX*1)
+	VMOVUPS Z9, 64(SI)(BX*1)
+	VMOVUPS Z10, (SI)(BX*2)
+	VMOVUPS Z11, 64(SI)(BX*2)
+	VMOVUPS Z12, (R8)
+	VMOVUPS Z13, 64(R8)
+	VMOVUPS Z14, (R8)(BX*1)
+	VMOVUPS Z15, 64(R8)(BX*1)
+	VMOVUPS Z16, (R8)(BX*2)
+	VMOVUPS Z17, 64(R8)(BX*2)
+	VMOVUPS Z18, (R9)
+	VMOVUPS Z19, 64(R9)
+	VMOVUPS Z20, (R9)(BX*1)
+	VMOVUPS Z21, 64(R9)(BX*1)
+	VMOVUPS Z22, (R9)(BX*2)
+	VMOVUPS Z23, 64(R9)(BX*2)
 	VZEROUPPER
 	RET

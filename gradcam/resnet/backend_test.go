@@ -23,8 +23,8 @@ func TestShortReason(t *testing.T) {
 }
 
 // TestSliceMatchesReference checks the backend's Slice (third_party/gomlx-compute copies contiguous runs at
-// once, FORK.md) against a host loop on random shapes, ranges and strides, including rank 0 and strided
-// innermost axes.
+// once and strided innermost axes row by row, FORK.md) against a host loop on random shapes, ranges and
+// strides, including rank 0, strided innermost axes and long rows with stride 2.
 func TestSliceMatchesReference(t *testing.T) {
 	backend, err := NewBackend()
 	if err != nil {
@@ -35,6 +35,10 @@ func TestSliceMatchesReference(t *testing.T) {
 		dims := make([]int, rng.IntN(5))
 		for i := range dims {
 			dims[i] = 1 + rng.IntN(6)
+		}
+		long := trial%5 == 0 // long strided rows (the AVX-512 stride-2 row copy, FORK.md)
+		if long {
+			dims = []int{1 + rng.IntN(3), 1 + rng.IntN(4), 20 + rng.IntN(80)}
 		}
 		data := make([]float32, shapes.Make(dtypes.Float32, dims...).Size())
 		for i := range data {
@@ -47,6 +51,9 @@ func TestSliceMatchesReference(t *testing.T) {
 			r := [3]int{start, start + 1 + rng.IntN(d-start), 1}
 			if rng.IntN(4) == 0 {
 				r[2] = 1 + rng.IntN(3)
+			}
+			if long && i == len(dims)-1 {
+				r = [3]int{start % 3, d, 2}
 			}
 			spec[i], ranges[i] = AxisRange(r[0], r[1]).Stride(r[2]), r
 		}

@@ -186,6 +186,10 @@ func execSliceGeneric[T gobackend.SupportedTypesConstraints](operand, output *go
 			params.strides, operandFlatIdx)
 		return
 	}
+	if rank > 0 {
+		sliceStridedRows(outputFlat, operandFlat, outputDimensions, operandFlatStrides, params.strides, operandFlatIdx)
+		return
+	}
 
 	for outputFlatIdx := 0; outputFlatIdx < len(outputFlat); outputFlatIdx++ {
 		// Copy value at current position.
@@ -218,6 +222,40 @@ func sliceRuns[T any](outputFlat, operandFlat []T, operandDims, outputDims, oper
 	for out := 0; out < len(outputFlat); out += run {
 		copy(outputFlat[out:out+run], operandFlat[operandIdx:operandIdx+run])
 		for axis := inner - 1; axis >= 0; axis-- {
+			idx[axis]++
+			if idx[axis] < outputDims[axis] {
+				operandIdx += strides[axis] * operandStrides[axis]
+				break
+			}
+			operandIdx -= (outputDims[axis] - 1) * strides[axis] * operandStrides[axis]
+			idx[axis] = 0
+		}
+	}
+}
+
+// sliceStride2RowFloat32, if set (slice_avx512.go), copies row[j] = src[2*j] for float32.
+var sliceStride2RowFloat32 func(row, src []float32)
+
+// sliceStridedRows copies a slice whose innermost axis is strided (stride > 1) row by row: one tight strided
+// loop per output row, the index stepping over the outer axes once per row instead of once per element.
+func sliceStridedRows[T any](outputFlat, operandFlat []T, outputDims, operandStrides, strides []int, operandIdx int) {
+	rank := len(outputDims)
+	n, step := outputDims[rank-1], strides[rank-1]*operandStrides[rank-1]
+	if n == 0 {
+		return
+	}
+	copyRow := func(row, src []T) {
+		for j := range row {
+			row[j] = src[j*step]
+		}
+	}
+	if f, ok := any(sliceStride2RowFloat32).(func(row, src []T)); ok && f != nil && step == 2 {
+		copyRow = f
+	}
+	idx := make([]int, rank-1)
+	for out := 0; out < len(outputFlat); out += n {
+		copyRow(outputFlat[out:out+n], operandFlat[operandIdx:operandIdx+(n-1)*step+1])
+		for axis := rank - 2; axis >= 0; axis-- {
 			idx[axis]++
 			if idx[axis] < outputDims[axis] {
 				operandIdx += strides[axis] * operandStrides[axis]

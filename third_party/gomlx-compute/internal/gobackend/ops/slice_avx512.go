@@ -34,6 +34,7 @@ func sliceStride2RowAVX512(row, src []float32) {
 		b := archsimd.LoadFloat32x16((*[16]float32)(src[2*j+16 : 2*j+32]))
 		a.ConcatPermute(b, even).Store((*[16]float32)(row[j : j+16]))
 	}
+	archsimd.ClearAVXUpperBits() // before the scalar tail (clearUpperNote in elementwise_avx512.go)
 	for ; j < len(row); j++ {
 		row[j] = src[2*j]
 	}

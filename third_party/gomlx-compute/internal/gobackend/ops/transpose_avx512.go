@@ -52,6 +52,7 @@ func transposeTiles32AVX512(dst, src []uint32, batch, rows, cols int) {
 				transposeTile16(d, s, rows, cols, r0, c0, &idx)
 			}
 		}
+		archsimd.ClearAVXUpperBits() // before the scalar edges (clearUpperNote in elementwise_avx512.go)
 		transposeRect(d, s, rows, cols, 0, fullRows, fullCols, cols)
 		transposeRect(d, s, rows, cols, fullRows, rows, 0, cols)
 	}

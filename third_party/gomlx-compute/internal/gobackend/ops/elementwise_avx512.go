@@ -130,8 +130,8 @@ var (
 
 // clearUpperNote: every AVX-512 loop here ends with archsimd.ClearAVXUpperBits (VZEROUPPER), which the Go
 // compiler does not emit itself. Without it the scalar float code that follows (the loops' tails, and any Go
-// code until the next VZEROUPPER) ran with the upper register state dirty: measured on this project's Xeon, 16
-// scalar moves after one AVX-512 permute took ~180 ns instead of ~10 (TestSliceMatchesReference-sized rows).
+// code until the next VZEROUPPER) ran with the upper register state dirty: measured on this project's Xeon, a
+// row of 32 stride-2 moves (one AVX-512 permute, 16 scalar) took ~180 ns instead of ~15 (docs/BENCH.md).
 
 // load16 and store16 access s[i:i+16] (the caller guarantees i+16 <= len(s)).
 func load16(s []float32, i int) archsimd.Float32x16 {

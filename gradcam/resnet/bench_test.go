@@ -1,6 +1,7 @@
 package resnet
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
@@ -173,4 +175,38 @@ func BenchmarkInference(b *testing.B) {
 	b.ReportMetric(1e3*(cpuSeconds(b)-cpu0)/float64(b.N*n), "cpu_ms/img")
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "img/s")
 	b.ReportMetric(float64(n)/best.Seconds(), "best_img/s")
+}
+
+// BenchmarkMatmul: single float32 matmuls [M,K] x [K,N] of the training graph's shapes through the backend
+// (docs/BENCH.md, "The matmul in assembly"), reporting GFLOPS. For one core:
+// GOMLX_BACKEND=go:ops_sequential,parallelism=1 taskset -c 1 go test -run XXX -bench Matmul ./gradcam/resnet/
+func BenchmarkMatmul(b *testing.B) {
+	backend := testBackend(b)
+	for _, s := range [][3]int{{2048, 128, 128}, {2048, 128, 64}, {2048, 64, 64}, {2048, 64, 32}, {2048, 1152, 128},
+		{128, 2048, 1152}, {8192, 144, 16}} {
+		m, k, n := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
+			exec := graph.MustNewExec(backend, func(x, y *graph.Node) *graph.Node {
+				return graph.DotGeneral(x, []int{1}, nil, y, []int{0}, nil)
+			})
+			rng := rand.New(rand.NewPCG(1, 2))
+			lhs, rhs := make([]float32, m*k), make([]float32, k*n)
+			for i := range lhs {
+				lhs[i] = rng.Float32()
+			}
+			for i := range rhs {
+				rhs[i] = rng.Float32()
+			}
+			lt, rt := tensors.FromFlatDataAndDimensions(lhs, m, k), tensors.FromFlatDataAndDimensions(rhs, k, n)
+			exec.MustExec(lt, rt)[0].MustFinalizeAll()
+			b.ResetTimer()
+			best := time.Duration(math.MaxInt64)
+			for range b.N {
+				t0 := time.Now()
+				exec.MustExec(lt, rt)[0].MustFinalizeAll()
+				best = min(best, time.Since(t0))
+			}
+			b.ReportMetric(2*float64(m*n*k)/best.Seconds()/1e9, "best_GFLOPS")
+		})
+	}
 }

@@ -311,3 +311,86 @@ func anySlice[T any](s []T) []any {
 	}
 	return out
 }
+
+// TestConcatenateOfSlicesMatchesReference: a Concatenate whose operands are all Slices of one tensor (im2col's
+// views; the patched backend reads them from the tensor without materialising them) equals slicing then
+// concatenating on the host, for random ranks, axes, starts, limits and strides (float32 and float64).
+func TestConcatenateOfSlicesMatchesReference(t *testing.T) {
+	backend, err := NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for trial := range 300 {
+		dims := make([]int, 1+rng.IntN(4))
+		for i := range dims {
+			dims[i] = 1 + rng.IntN(7)
+		}
+		axis := rng.IntN(len(dims))
+		extent := make([]int, len(dims)) // common extent of the operands on the other axes
+		for d := range dims {
+			extent[d] = 1 + rng.IntN(dims[d])
+		}
+		specs := make([][]SliceAxisSpec, 2+rng.IntN(4))
+		starts, steps, sizes := make([][]int, len(specs)), make([][]int, len(specs)), make([][]int, len(specs))
+		for i := range specs {
+			starts[i], steps[i], sizes[i] = make([]int, len(dims)), make([]int, len(dims)), slices.Clone(extent)
+			for d := range dims {
+				step := 1 + rng.IntN(3)
+				if d == axis {
+					sizes[i][d] = 1 + rng.IntN(dims[d])
+				}
+				if 1+(sizes[i][d]-1)*step > dims[d] {
+					step = 1
+				}
+				start := rng.IntN(dims[d] - (sizes[i][d]-1)*step)
+				starts[i][d], steps[i][d] = start, step
+				specs[i] = append(specs[i], AxisRange(start, start+(sizes[i][d]-1)*step+1).Stride(step))
+			}
+		}
+		src := make([]float64, shapes.Make(dtypes.Float64, dims...).Size())
+		for j := range src {
+			src[j] = float64(j + 1)
+		}
+		var want []float64 // outer index (axes before axis), then operand, then its block
+		outer := shapes.Make(dtypes.Float64, extent[:axis]...).Size()
+		for o := range outer {
+			for i := range specs {
+				idx := make([]int, len(dims))
+				rem := o
+				for d := axis - 1; d >= 0; d-- {
+					idx[d], rem = rem%extent[d], rem/extent[d]
+				}
+				var walk func(d int)
+				walk = func(d int) {
+					if d == len(dims) {
+						flat := 0
+						for k := range dims {
+							flat = flat*dims[k] + starts[i][k] + idx[k]*steps[i][k]
+						}
+						want = append(want, src[flat])
+						return
+					}
+					for idx[d] = 0; idx[d] < sizes[i][d]; idx[d]++ {
+						walk(d + 1)
+					}
+				}
+				walk(axis)
+			}
+		}
+		for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+			got := tensors.MustCopyFlatData[float64](MustExecOnce(backend, func(x *Node) *Node {
+				x = ConvertDType(x, dt)
+				views := make([]*Node, len(specs))
+				for i, spec := range specs {
+					views[i] = Slice(x, spec...)
+				}
+				return ConvertDType(Concatenate(views, axis), dtypes.Float64)
+			}, tensors.FromFlatDataAndDimensions(src, dims...)))
+			if !slices.Equal(got, want) {
+				t.Fatalf("trial %d, %s: dims %v axis %d starts %v steps %v sizes %v:\ngot  %v\nwant %v",
+					trial, dt, dims, axis, starts, steps, sizes, got, want)
+			}
+		}
+	}
+}

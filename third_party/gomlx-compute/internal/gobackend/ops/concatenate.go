@@ -35,12 +35,18 @@ func Concatenate(f *gobackend.Function, axis int, operandOps ...compute.Value) (
 	if err != nil {
 		return nil, err
 	}
+	if node := fuseConcatenateOfSlices(f, axis, operands, outputShape); node != nil { // neucam patch (FORK.md)
+		return node, nil
+	}
 	node, _ := f.GetOrCreateNode(compute.OpTypeConcatenate, outputShape, operands, axis)
 	return node, nil
 }
 
 // execConcatenate implements the Concatenate op using direct byte copying with offsets and strides.
 func execConcatenate(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
+	if c, ok := node.Data.(*concatSlices); ok { // neucam patch (FORK.md)
+		return execConcatenateSlices(backend, node, inputs[0], c)
+	}
 	axis := node.Data.(int) // Renamed from dimension
 	outputShape := node.Shape
 	if outputShape.IsDynamic() {

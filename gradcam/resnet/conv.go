@@ -81,8 +81,8 @@ func im2colConv(x, kernel *Node, stride int, padding string) *Node {
 	return Reshape(out, b, oh, ow, cout)
 }
 
-// convKernelGrad is the gradient with respect to the kernel [K*K*Cin, Cout] of cols . kernel, from the
-// output's gradient v [B*H'*W', Cout] and cols [B*H'*W', K*K*Cin]: (v^T . cols)^T. Only the small v and the
+// convKernelGrad is the gradient with respect to the kernel [K*K*Cin, Cout] of cols . kernel (any a . b with
+// respect to b), from the output's gradient v [B*H'*W', Cout] and cols [B*H'*W', K*K*Cin]: (v^T . cols)^T. Only the small v and the
 // result are transposed; cols is the matmul's right operand as it is.
 func convKernelGrad(v, cols *Node) *Node {
 	return Transpose(DotGeneral(Transpose(v, 0, 1), []int{1}, nil, cols, []int{0}, nil), 0, 1)
@@ -135,9 +135,8 @@ func matmulNN(a, b *Node) *Node {
 	return withGradients([]*Node{a, b}, func(in []*Node) *Node {
 		return DotGeneral(in[0], []int{1}, nil, in[1], []int{0}, nil)
 	}, func(v *Node) []*Node {
-		da := DotGeneral(v, []int{1}, nil, Transpose(b, 0, 1), []int{0}, nil)  // [N,M].[M,K]
-		dbT := DotGeneral(Transpose(v, 0, 1), []int{1}, nil, a, []int{0}, nil) // [M,N].[N,K]
-		return []*Node{da, Transpose(dbT, 0, 1)}
+		da := DotGeneral(v, []int{1}, nil, Transpose(b, 0, 1), []int{0}, nil) // [N,M].[M,K]
+		return []*Node{da, convKernelGrad(v, a)}
 	})
 }
 

@@ -26,16 +26,10 @@ func TestShortReason(t *testing.T) {
 // once and strided innermost axes row by row, FORK.md) against a host loop on random shapes, ranges and
 // strides, including rank 0, strided innermost axes and long rows with stride 2.
 func TestSliceMatchesReference(t *testing.T) {
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
+	backend := testBackend(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for trial := range 300 {
-		dims := make([]int, rng.IntN(5))
-		for i := range dims {
-			dims[i] = 1 + rng.IntN(6)
-		}
+		dims := randomDims(rng, 0, 5, 6)
 		long := trial%5 == 0 // long strided rows (the AVX-512 stride-2 row copy, FORK.md)
 		if long {
 			dims = []int{1 + rng.IntN(3), 1 + rng.IntN(4), 20 + rng.IntN(80)}
@@ -99,16 +93,10 @@ func hostGather[T any](data []T, strides, axes []int, idx [][]int) []T {
 // runs or tiles, FORK.md) against a host loop on random shapes (axes of size 1 included) and permutations, for
 // 4- and 8-byte elements.
 func TestTransposeMatchesReference(t *testing.T) {
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
+	backend := testBackend(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for trial := range 300 {
-		dims := make([]int, 1+rng.IntN(5))
-		for i := range dims {
-			dims[i] = 1 + rng.IntN(7)
-		}
+		dims := randomDims(rng, 1, 5, 7)
 		if trial%10 == 0 { // large enough for several 16x16 tiles
 			dims = []int{1 + rng.IntN(3), 17 + rng.IntN(40), 17 + rng.IntN(40)}
 		}

@@ -74,16 +74,10 @@ func elementwiseValue(rng *rand.Rand) float32 {
 // same Go expressions on the host, on random shapes (lengths that leave tails of 1-15 elements, rank 0
 // included) with NaNs, signed zeros and infinities in both operands and in the scalar.
 func TestElementwiseMatchesReference(t *testing.T) {
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
+	backend := testBackend(t)
 	rng := rand.New(rand.NewPCG(5, 6))
 	for trial := range 120 {
-		dims := make([]int, rng.IntN(4))
-		for i := range dims {
-			dims[i] = 1 + rng.IntN(23)
-		}
+		dims := randomDims(rng, 0, 4, 23)
 		n := shapes.Make(dtypes.Float32, dims...).Size()
 		xs, ys := make([]float32, n), make([]float32, n)
 		for i := range xs {
@@ -139,16 +133,10 @@ func lhsNaN(lhs, rhs, result float32) float32 {
 // FORK.md) bit for bit against the Go expressions on the host, with the special values of
 // TestElementwiseMatchesReference.
 func TestBroadcastMatchesReference(t *testing.T) {
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
+	backend := testBackend(t)
 	rng := rand.New(rand.NewPCG(11, 12))
 	for trial := range 100 {
-		dims := make([]int, 2+rng.IntN(3))
-		for i := range dims {
-			dims[i] = 1 + rng.IntN(4)
-		}
+		dims := randomDims(rng, 2, 3, 4)
 		dims[len(dims)-1] = 1 + rng.IntN(40)
 		yDims := slices.Clone(dims)
 		for i := range len(dims) - 1 {
@@ -196,10 +184,7 @@ func TestBroadcastMatchesReference(t *testing.T) {
 // Each zero-fill Pad runs right after a graph that returned a NaN-filled buffer of the same size to the
 // backend's pool, so that a fill that misses elements leaves NaNs behind.
 func TestPadMatchesReference(t *testing.T) {
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
+	backend := testBackend(t)
 	rng := rand.New(rand.NewPCG(7, 8))
 	for trial := range 100 {
 		dims := make([]int, 1+rng.IntN(4))
@@ -260,16 +245,10 @@ func hostPad(data []float32, dims []int, cfg []PadAxis, fill float32) []float32 
 // in order, FORK.md) against a host loop on random shapes, axes and numbers of operands, for 4- and 8-byte
 // elements.
 func TestConcatenateMatchesReference(t *testing.T) {
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
+	backend := testBackend(t)
 	rng := rand.New(rand.NewPCG(9, 10))
 	for trial := range 200 {
-		dims := make([]int, 1+rng.IntN(4))
-		for i := range dims {
-			dims[i] = 1 + rng.IntN(5)
-		}
+		dims := randomDims(rng, 1, 4, 5)
 		axis := rng.IntN(len(dims))
 		operands, next := make([]*tensors.Tensor, 1+rng.IntN(4)), 0.0
 		datas, sizes := make([][]float64, len(operands)), make([]int, len(operands))
@@ -316,16 +295,10 @@ func anySlice[T any](s []T) []any {
 // views; the patched backend reads them from the tensor without materialising them) equals slicing then
 // concatenating on the host, for random ranks, axes, starts, limits and strides (float32 and float64).
 func TestConcatenateOfSlicesMatchesReference(t *testing.T) {
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
+	backend := testBackend(t)
 	rng := rand.New(rand.NewPCG(11, 12))
 	for trial := range 300 {
-		dims := make([]int, 1+rng.IntN(4))
-		for i := range dims {
-			dims[i] = 1 + rng.IntN(7)
-		}
+		dims := randomDims(rng, 1, 4, 7)
 		axis := rng.IntN(len(dims))
 		extent := make([]int, len(dims)) // common extent of the operands on the other axes
 		for d := range dims {

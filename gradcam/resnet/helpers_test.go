@@ -1,6 +1,7 @@
 package resnet
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -23,4 +24,13 @@ func flat32(t testing.TB, x *tensors.Tensor) []float32 {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// randomDims draws a shape of minRank + rng.IntN(extraRanks) axes, each of 1 to maxSide.
+func randomDims(rng *rand.Rand, minRank, extraRanks, maxSide int) []int {
+	dims := make([]int, minRank+rng.IntN(extraRanks))
+	for i := range dims {
+		dims[i] = 1 + rng.IntN(maxSide)
+	}
+	return dims
 }

@@ -112,13 +112,9 @@ func execConcatenateSlices(backend *gobackend.Backend, node *gobackend.Node, sou
 }
 
 // copyStridedBlock appends to out at pos the block of dims (row-major) read from src at offset with the byte
-// steps of each axis; it returns the new pos. A unit-step innermost axis is copied as one run.
+// steps of each axis (at least one); it returns the new pos. A unit-step innermost axis is copied as one run.
 func copyStridedBlock(out []byte, pos int, src []byte, offset int, dims, steps []int, elem int) int {
-	n := len(dims)
-	if n == 0 {
-		return pos + copy(out[pos:pos+elem], src[offset:offset+elem])
-	}
-	if n == 1 {
+	if len(dims) == 1 {
 		if steps[0] == elem {
 			run := dims[0] * elem
 			return pos + copy(out[pos:pos+run], src[offset:offset+run])
